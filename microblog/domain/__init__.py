@@ -1,0 +1,1 @@
+"""Plain data and rules: no I/O."""

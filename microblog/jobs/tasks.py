@@ -1,0 +1,1 @@
+"""Tasks run by ``microblog worker`` (and the worker inside ``microblog serve``)."""

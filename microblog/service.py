@@ -1,0 +1,242 @@
+"""The microblog's verbs. The HTML pages and the JSON API both call these, and nothing else.
+
+Each verb takes its own connection from the pool; writes run in one transaction together
+with the feed engine's event hook, so a strategy's bookkeeping commits with the change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg_pool import AsyncConnectionPool
+
+from microblog import passwords
+from microblog.domain import rules
+from microblog.domain.errors import Forbidden, Invalid, NotFound
+from microblog.domain.models import FeedMode, Page, Post, User
+from microblog.feeds import FeedEngine, Window
+from microblog.store import follows, posts, tokens, users
+from microblog.store.db import Conn
+
+TOKEN_SCOPE = "read write follow"
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A post with the posts it answers (root first) and its replies (oldest first)."""
+
+    ancestors: list[Post]
+    post: Post
+    descendants: list[Post]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A freshly issued API token (only its hash is stored)."""
+
+    access_token: str
+    scope: str
+    created_at: datetime
+
+
+class Microblog:
+    """Accounts, posts, follows and feeds over one connection pool and one feed engine."""
+
+    def __init__(self, pool: AsyncConnectionPool[Conn], engine: FeedEngine) -> None:
+        self.pool = pool
+        self.engine = engine
+
+    # Accounts -----------------------------------------------------------------------------
+
+    async def sign_up(self, username: object, password: object) -> User:
+        """Create an account; ``Invalid`` when the name is taken or the input breaks a rule."""
+        name = rules.username(username)
+        secret = rules.password(password)
+        digest = await passwords.hash_password(secret)
+        async with self.pool.connection() as conn:
+            user = await users.create(conn, name, digest)
+        if user is None:
+            raise Invalid(f"The username {name!r} is already taken", "username")
+        return user
+
+    async def authenticate(self, username: object, password: object) -> User:
+        """The user with these credentials; ``Invalid`` otherwise (same message either way)."""
+        wrong = Invalid("Wrong username or password", "password")
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise wrong
+        async with self.pool.connection() as conn:
+            found = await users.credentials(conn, username.strip())
+        if found is None or not await passwords.verify(found[1], password):
+            raise wrong
+        user_id, digest = found
+        async with self.pool.connection() as conn:
+            if passwords.needs_rehash(digest):
+                new_digest = await passwords.hash_password(password)
+                await users.set_password_digest(conn, user_id, new_digest)
+            user = await users.by_id(conn, user_id)
+        if user is None:
+            raise wrong
+        return user
+
+    async def issue_token(self, user_id: int) -> Token:
+        """A new bearer token for the API."""
+        value = secrets.token_urlsafe(32)
+        async with self.pool.connection() as conn:
+            created_at = await tokens.create(conn, value, user_id, TOKEN_SCOPE)
+        return Token(value, TOKEN_SCOPE, created_at)
+
+    async def user_for_token(self, token: str) -> User | None:
+        """The user a bearer token belongs to."""
+        async with self.pool.connection() as conn:
+            user_id = await tokens.user_for(conn, token)
+            return None if user_id is None else await users.by_id(conn, user_id)
+
+    async def revoke_token(self, token: str) -> bool:
+        """Revoke a bearer token."""
+        async with self.pool.connection() as conn:
+            return await tokens.revoke(conn, token)
+
+    async def user(self, user_id: int) -> User:
+        """A user by id; ``NotFound`` otherwise."""
+        async with self.pool.connection() as conn:
+            user = await users.by_id(conn, user_id)
+        if user is None:
+            raise NotFound("No such user")
+        return user
+
+    async def user_named(self, username: str) -> User:
+        """A user by username (any case); ``NotFound`` otherwise."""
+        async with self.pool.connection() as conn:
+            user = await users.by_username(conn, username.strip().lstrip("@"))
+        if user is None:
+            raise NotFound(f"No user called {username!r}")
+        return user
+
+    async def update_description(self, user_id: int, description: object) -> User:
+        """Set one's own profile description."""
+        text = rules.description(description)
+        async with self.pool.connection() as conn:
+            user = await users.update_description(conn, user_id, text)
+        if user is None:
+            raise NotFound("No such user")
+        return user
+
+    # Posts --------------------------------------------------------------------------------
+
+    async def create_post(self, author_id: int, content: object, parent_id: int | None) -> Post:
+        """Publish a post (a reply when ``parent_id`` is given)."""
+        text = rules.post_content(content)
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                if parent_id is not None and await posts.author_of(conn, parent_id) is None:
+                    raise NotFound("The post you are replying to does not exist")
+                post_id = await posts.create(conn, author_id, text, parent_id)
+                await self.engine.post_created(conn, post_id, author_id, parent_id)
+            post = await posts.get(conn, post_id)
+        assert post is not None
+        return post
+
+    async def post(self, post_id: int) -> Post:
+        """One post; ``NotFound`` otherwise."""
+        async with self.pool.connection() as conn:
+            post = await posts.get(conn, post_id)
+        if post is None:
+            raise NotFound("No such post")
+        return post
+
+    async def delete_post(self, reader_id: int, post_id: int) -> Post:
+        """Delete one's own post; the post as it was."""
+        async with self.pool.connection() as conn, conn.transaction():
+            post = await posts.get(conn, post_id)
+            if post is None:
+                raise NotFound("No such post")
+            if post.author.id != reader_id:
+                raise Forbidden("You can only delete your own posts")
+            if await posts.delete(conn, post_id, reader_id):
+                await self.engine.post_deleted(conn, post_id, reader_id)
+        return post
+
+    async def thread(self, post_id: int) -> Thread:
+        """A post with its ancestors and replies."""
+        async with self.pool.connection() as conn:
+            post = await posts.get(conn, post_id)
+            if post is None:
+                raise NotFound("No such post")
+            above = await posts.hydrate(conn, await posts.ancestors(conn, post_id))
+            below = await posts.hydrate(conn, await posts.descendants(conn, post_id))
+        return Thread(above, post, below)
+
+    # Follows ------------------------------------------------------------------------------
+
+    async def follow(self, follower_id: int, followed_id: int) -> User:
+        """Follow a user (again is fine); the followed user with fresh counts."""
+        if follower_id == followed_id:
+            raise Invalid("You can't follow yourself", "id")
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                if await users.by_id(conn, followed_id) is None:
+                    raise NotFound("No such user")
+                if await follows.follow(conn, follower_id, followed_id):
+                    await self.engine.followed(conn, follower_id, followed_id)
+            target = await users.by_id(conn, followed_id)
+        assert target is not None
+        return target
+
+    async def unfollow(self, follower_id: int, followed_id: int) -> User:
+        """Stop following a user (not following is fine); the user with fresh counts."""
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                if await users.by_id(conn, followed_id) is None:
+                    raise NotFound("No such user")
+                if await follows.unfollow(conn, follower_id, followed_id):
+                    await self.engine.unfollowed(conn, follower_id, followed_id)
+            target = await users.by_id(conn, followed_id)
+        assert target is not None
+        return target
+
+    async def following_among(self, reader_id: int, ids: list[int]) -> set[int]:
+        """Which of ``ids`` the reader follows."""
+        if not ids:
+            return set()
+        async with self.pool.connection() as conn:
+            return await follows.following_among(conn, reader_id, ids)
+
+    async def followers_among(self, reader_id: int, ids: list[int]) -> set[int]:
+        """Which of ``ids`` follow the reader."""
+        if not ids:
+            return set()
+        async with self.pool.connection() as conn:
+            return await follows.followers_among(conn, reader_id, ids)
+
+    async def followers(self, user_id: int, max_id: int | None, limit: int) -> list[User]:
+        """A page of a user's followers, newest account id first."""
+        async with self.pool.connection() as conn:
+            if await users.by_id(conn, user_id) is None:
+                raise NotFound("No such user")
+            return await users.followers(conn, user_id, max_id or rules.MAX_ID, limit)
+
+    async def following(self, user_id: int, max_id: int | None, limit: int) -> list[User]:
+        """A page of the accounts a user follows, newest account id first."""
+        async with self.pool.connection() as conn:
+            if await users.by_id(conn, user_id) is None:
+                raise NotFound("No such user")
+            return await users.following(conn, user_id, max_id or rules.MAX_ID, limit)
+
+    # Feeds --------------------------------------------------------------------------------
+
+    async def feed(self, reader_id: int | None, mode: FeedMode, window: Window, limit: int) -> Page:
+        """One page of a feed, newest first. ``all`` needs no reader; the others do."""
+        async with self.pool.connection() as conn:
+            if reader_id is not None and mode is FeedMode.TIMELINE:
+                await users.touch_active(conn, reader_id)
+                await conn.commit()
+            page = await self.engine.page(conn, reader_id, mode, window, limit)
+            hydrated = await posts.hydrate(conn, page.ids)
+        return Page(hydrated, page.next_max_id)
+
+    async def user_posts(self, user_id: int, window: Window, limit: int) -> Page:
+        """One page of a user's own posts (their ``mine`` feed, as others see it)."""
+        await self.user(user_id)
+        return await self.feed(user_id, FeedMode.MINE, window, limit)

@@ -1,0 +1,99 @@
+"""All configuration, read once from ``MICROBLOG_*`` environment variables into a frozen object."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEV_SECRET = "dev-secret-change-me"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+def _parse(kind: str, raw: str) -> Any:
+    if kind == "bool":
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"expected true or false, got {raw!r}")
+    if kind == "int":
+        return int(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's configuration; built by ``Settings.from_env`` and passed in, never global.
+
+    Each field is set by ``MICROBLOG_<FIELD>``; docs/settings.md documents every one (a test
+    checks that).
+    """
+
+    database_url: str = _setting(
+        "postgresql://postgres@127.0.0.1:5432/microblog", "PostgreSQL connection URL."
+    )
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis connection URL.")
+    secret_key: str = _setting(
+        DEV_SECRET,
+        "Signs session cookies and CSRF tokens. The development default is refused unless "
+        "MICROBLOG_DEV_MODE is on.",
+    )
+    dev_mode: bool = _setting(False, "Development mode: allows the development secret key.")
+    feed_strategy: str = _setting("pull", "Feed strategy that serves the home timeline.")
+    page_size: int = _setting(20, "Posts per feed page in the HTML pages and the API default.")
+    db_pool_min: int = _setting(2, "Minimum PostgreSQL connections per server process.")
+    db_pool_max: int = _setting(10, "Maximum PostgreSQL connections per server process.")
+    run_worker: bool = _setting(
+        False, "Run a job queue worker inside each server process (`serve` sets it)."
+    )
+    secure_cookies: bool = _setting(False, "Mark the session cookie Secure (HTTPS only).")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``MICROBLOG_*`` variable that is set; bad values raise ``SettingsError``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(env_name(f.name))
+            if raw is None:
+                continue
+            try:
+                values[f.name] = _parse(str(f.type), raw)
+            except ValueError as exc:
+                raise SettingsError(f"{env_name(f.name)}: {exc}") from exc
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed."""
+        return dataclasses.replace(self, **changes)
+
+    def check_for_serving(self) -> None:
+        """Refuse settings that are unsafe for a server that others use."""
+        if self.secret_key == DEV_SECRET and not self.dev_mode:
+            raise SettingsError(
+                "MICROBLOG_SECRET_KEY is the development default; set a secret of your own, "
+                "or MICROBLOG_DEV_MODE=1 for local development"
+            )
+        if len(self.secret_key) < 16:
+            raise SettingsError("MICROBLOG_SECRET_KEY must be at least 16 characters")
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a settings field."""
+    return "MICROBLOG_" + field_name.upper()
+
+
+def describe() -> list[tuple[str, Any, str]]:
+    """(variable, default, help) for every setting, in declaration order."""
+    return [(env_name(f.name), f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]

@@ -1,0 +1,51 @@
+"""The PostgreSQL connection pool and small helpers to run named queries on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, LiteralString
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from microblog.store.queries import q
+
+Conn = AsyncConnection[DictRow]
+Params = Mapping[str, Any]
+
+
+def make_pool(database_url: str, min_size: int, max_size: int) -> AsyncConnectionPool[Conn]:
+    """A closed pool of dict-row connections; open it with ``await pool.open()``."""
+    return AsyncConnectionPool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        kwargs={"row_factory": dict_row, "autocommit": False},
+        connection_class=AsyncConnection[DictRow],
+    )
+
+
+async def execute(conn: Conn, name: str, params: Params) -> int:
+    """Run a named statement; the number of rows it touched."""
+    cur = await conn.execute(q(name), params)
+    return cur.rowcount
+
+
+async def one(conn: Conn, name: str, params: Params) -> DictRow | None:
+    """The first row of a named query, or None."""
+    cur = await conn.execute(q(name), params)
+    return await cur.fetchone()
+
+
+async def all_rows(conn: Conn, name: str, params: Params) -> list[DictRow]:
+    """Every row of a named query."""
+    cur = await conn.execute(q(name), params)
+    return await cur.fetchall()
+
+
+def ordered(name: str, descending: bool) -> sql.Composed:
+    """A named query whose ``{order}`` slot is filled with ASC or DESC."""
+    direction: LiteralString = "DESC" if descending else "ASC"
+    return sql.SQL(q(name)).format(order=sql.SQL(direction))

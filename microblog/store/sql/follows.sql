@@ -1,0 +1,19 @@
+-- name: follow
+INSERT INTO follows (follower_id, followed_id)
+VALUES (%(follower_id)s, %(followed_id)s)
+ON CONFLICT DO NOTHING
+RETURNING follower_id;
+
+-- name: unfollow
+DELETE FROM follows WHERE follower_id = %(follower_id)s AND followed_id = %(followed_id)s
+RETURNING follower_id;
+
+-- name: following_ids
+-- Which of the given users the reader follows.
+SELECT followed_id FROM follows
+WHERE follower_id = %(follower_id)s AND followed_id = ANY(%(ids)s);
+
+-- name: followed_by_ids
+-- Which of the given users follow the reader.
+SELECT follower_id FROM follows
+WHERE followed_id = %(followed_id)s AND follower_id = ANY(%(ids)s);

@@ -1,0 +1,53 @@
+-- name: create_user
+INSERT INTO users (username, password_digest)
+VALUES (%(username)s, %(password_digest)s)
+ON CONFLICT DO NOTHING
+RETURNING id, username, description, posts_count, followers_count, following_count, created_at;
+
+-- name: user_by_id
+SELECT id, username, description, posts_count, followers_count, following_count, created_at
+FROM users WHERE id = %(id)s;
+
+-- name: user_by_username
+SELECT id, username, description, posts_count, followers_count, following_count, created_at
+FROM users WHERE lower(username) = lower(%(username)s);
+
+-- name: credentials_by_username
+SELECT id, password_digest FROM users WHERE lower(username) = lower(%(username)s);
+
+-- name: set_password_digest
+UPDATE users SET password_digest = %(password_digest)s WHERE id = %(id)s;
+
+-- name: update_description
+UPDATE users SET description = %(description)s, updated_at = now()
+WHERE id = %(id)s
+RETURNING id, username, description, posts_count, followers_count, following_count, created_at;
+
+-- name: touch_active
+-- Reader activity, at most once a minute per user so reads do not turn into writes.
+UPDATE users SET last_active_at = now()
+WHERE id = %(id)s AND last_active_at < now() - interval '1 minute';
+
+-- name: followers_page
+SELECT u.id, u.username, u.description, u.posts_count, u.followers_count, u.following_count,
+       u.created_at
+FROM follows f JOIN users u ON u.id = f.follower_id
+WHERE f.followed_id = %(user_id)s AND f.follower_id < %(max_id)s
+ORDER BY f.follower_id DESC
+LIMIT %(limit)s;
+
+-- name: following_page
+SELECT u.id, u.username, u.description, u.posts_count, u.followers_count, u.following_count,
+       u.created_at
+FROM follows f JOIN users u ON u.id = f.followed_id
+WHERE f.follower_id = %(user_id)s AND f.followed_id < %(max_id)s
+ORDER BY f.followed_id DESC
+LIMIT %(limit)s;
+
+-- name: following_count
+SELECT following_count FROM users WHERE id = %(id)s;
+
+-- name: table_estimates
+-- Planner statistics, good enough to choose a query plan, and free to read.
+SELECT greatest((SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass), 1)::bigint AS users,
+       greatest((SELECT reltuples FROM pg_class WHERE oid = 'posts'::regclass), 1)::bigint AS posts;

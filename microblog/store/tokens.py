@@ -1,0 +1,32 @@
+"""API access tokens; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from microblog.store.db import Conn, one
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def create(conn: Conn, token: str, user_id: int, scope: str) -> datetime:
+    """Store a new token; its creation time."""
+    row = await one(
+        conn, "create_token", {"token_hash": _hash(token), "user_id": user_id, "scope": scope}
+    )
+    assert row is not None
+    return row["created_at"]  # type: ignore[no-any-return]
+
+
+async def user_for(conn: Conn, token: str) -> int | None:
+    """The user a token belongs to, or None for an unknown or revoked token."""
+    row = await one(conn, "token_user", {"token_hash": _hash(token)})
+    return None if row is None else int(row["user_id"])
+
+
+async def revoke(conn: Conn, token: str) -> bool:
+    """Revoke a token; False when it was unknown."""
+    return await one(conn, "revoke_token", {"token_hash": _hash(token)}) is not None

@@ -1,0 +1,208 @@
+"""The JSON API under /api/v1, shaped like Mastodon's client API."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from microblog.domain import rules
+from microblog.domain.errors import Invalid
+from microblog.domain.models import FeedMode, Page, User
+from microblog.web import mastodon, params
+from microblog.web.deps import ApiUser, Blog, MaybeApiUser
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+def base_url(request: Request) -> str:
+    """Scheme and host the client used, for absolute URLs in entities."""
+    return str(request.base_url).rstrip("/")
+
+
+def _page_response(request: Request, page: Page) -> JSONResponse:
+    base = base_url(request)
+    response = JSONResponse([mastodon.status(p, base) for p in page.posts])
+    links = []
+    kept = {k: v for k, v in request.query_params.items() if k == "limit"}
+    url = f"{base}{request.url.path}"
+    if page.next_cursor is not None:
+        links.append(f'<{url}?{urlencode({**kept, "max_id": page.next_cursor})}>; rel="next"')
+    if page.posts:
+        links.append(f'<{url}?{urlencode({**kept, "min_id": page.posts[0].id})}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def _id(raw: str, name: str = "id") -> int:
+    return rules.object_id(raw, name)
+
+
+# Accounts ---------------------------------------------------------------------------------
+
+
+@router.post("/accounts", summary="Register an account; returns a token")
+async def register(request: Request, service: Blog) -> dict[str, Any]:
+    values = await params.body(request)
+    user = await service.sign_up(values.get("username"), values.get("password"))
+    return mastodon.token(await service.issue_token(user.id))
+
+
+@router.get("/accounts/verify_credentials", summary="The caller's own account")
+async def verify_credentials(request: Request, user: ApiUser) -> dict[str, Any]:
+    return mastodon.credential_account(user, base_url(request))
+
+
+@router.patch("/accounts/update_credentials", summary="Update the caller's profile (note)")
+async def update_credentials(request: Request, user: ApiUser, service: Blog) -> dict[str, Any]:
+    values = await params.body(request)
+    note = params.optional_text(values, "note")
+    if note is not None:
+        user = await service.update_description(user.id, note)
+    return mastodon.credential_account(user, base_url(request))
+
+
+@router.get("/accounts/lookup", summary="Find an account by username")
+async def lookup(request: Request, service: Blog) -> dict[str, Any]:
+    acct = request.query_params.get("acct", "").strip()
+    if not acct:
+        raise Invalid("acct is required", "acct")
+    return mastodon.account(await service.user_named(acct), base_url(request))
+
+
+@router.get("/accounts/relationships", summary="The caller's relationships to accounts")
+async def relationships(request: Request, user: ApiUser, service: Blog) -> list[dict[str, Any]]:
+    ids = [_id(v, "id[]") for v in request.query_params.getlist("id[]")]
+    ids += [_id(v, "id") for v in request.query_params.getlist("id")]
+    following = await service.following_among(user.id, ids)
+    followed_by = await service.followers_among(user.id, ids)
+    return [mastodon.relationship(i, following, followed_by) for i in ids]
+
+
+@router.get("/accounts/{account_id}", summary="One account")
+async def get_account(request: Request, account_id: str, service: Blog) -> dict[str, Any]:
+    return mastodon.account(await service.user(_id(account_id)), base_url(request))
+
+
+async def _relationship(service: Blog, user: User, target_id: int) -> dict[str, Any]:
+    following = await service.following_among(user.id, [target_id])
+    followed_by = await service.followers_among(user.id, [target_id])
+    return mastodon.relationship(target_id, following, followed_by)
+
+
+@router.post("/accounts/{account_id}/follow", summary="Follow an account")
+async def follow(account_id: str, user: ApiUser, service: Blog) -> dict[str, Any]:
+    target = await service.follow(user.id, _id(account_id))
+    return await _relationship(service, user, target.id)
+
+
+@router.post("/accounts/{account_id}/unfollow", summary="Unfollow an account")
+async def unfollow(account_id: str, user: ApiUser, service: Blog) -> dict[str, Any]:
+    target = await service.unfollow(user.id, _id(account_id))
+    return await _relationship(service, user, target.id)
+
+
+def _users_response(request: Request, found: list[User], limit: int) -> JSONResponse:
+    base = base_url(request)
+    response = JSONResponse([mastodon.account(u, base) for u in found])
+    if len(found) == limit:
+        url = f"{base}{request.url.path}?{urlencode({'limit': limit, 'max_id': found[-1].id})}"
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response
+
+
+@router.get("/accounts/{account_id}/followers", summary="Accounts following this one")
+async def followers(request: Request, account_id: str, service: Blog) -> JSONResponse:
+    limit = params.limit(request, 40, 80)
+    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
+    found = await service.followers(_id(account_id), max_id, limit)
+    return _users_response(request, found, limit)
+
+
+@router.get("/accounts/{account_id}/following", summary="Accounts this one follows")
+async def following(request: Request, account_id: str, service: Blog) -> JSONResponse:
+    limit = params.limit(request, 40, 80)
+    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
+    found = await service.following(_id(account_id), max_id, limit)
+    return _users_response(request, found, limit)
+
+
+@router.get("/accounts/{account_id}/statuses", summary="An account's posts (mode mine)")
+async def account_statuses(request: Request, account_id: str, service: Blog) -> JSONResponse:
+    window, limit = params.window(request), params.limit(request)
+    page = await service.user_posts(_id(account_id), window, limit)
+    return _page_response(request, page)
+
+
+# Statuses ---------------------------------------------------------------------------------
+
+
+@router.post("/statuses", summary="Publish a status (a reply with in_reply_to_id)")
+async def create_status(request: Request, user: ApiUser, service: Blog) -> dict[str, Any]:
+    values = await params.body(request)
+    reply_to = values.get("in_reply_to_id")
+    parent_id = None if reply_to in (None, "") else _id(str(reply_to), "in_reply_to_id")
+    post = await service.create_post(user.id, values.get("status"), parent_id)
+    return mastodon.status(post, base_url(request))
+
+
+@router.get("/statuses/{status_id}", summary="One status")
+async def get_status(request: Request, status_id: str, service: Blog) -> dict[str, Any]:
+    return mastodon.status(await service.post(_id(status_id)), base_url(request))
+
+
+@router.delete("/statuses/{status_id}", summary="Delete one's own status")
+async def delete_status(
+    request: Request, status_id: str, user: ApiUser, service: Blog
+) -> dict[str, Any]:
+    post = await service.delete_post(user.id, _id(status_id))
+    data = mastodon.status(post, base_url(request))
+    data["text"] = post.content
+    return data
+
+
+@router.get("/statuses/{status_id}/context", summary="A status's ancestors and descendants")
+async def status_context(request: Request, status_id: str, service: Blog) -> dict[str, Any]:
+    thread = await service.thread(_id(status_id))
+    base = base_url(request)
+    return {
+        "ancestors": [mastodon.status(p, base) for p in thread.ancestors],
+        "descendants": [mastodon.status(p, base) for p in thread.descendants],
+    }
+
+
+# Timelines --------------------------------------------------------------------------------
+
+
+@router.get("/timelines/home", summary="Home timeline: own posts and followed accounts'")
+async def home(request: Request, user: ApiUser, service: Blog) -> JSONResponse:
+    window, limit = params.window(request), params.limit(request)
+    return _page_response(request, await service.feed(user.id, FeedMode.TIMELINE, window, limit))
+
+
+@router.get("/timelines/following", summary="Followed accounts' posts only (extension)")
+async def following_timeline(request: Request, user: ApiUser, service: Blog) -> JSONResponse:
+    window, limit = params.window(request), params.limit(request)
+    return _page_response(request, await service.feed(user.id, FeedMode.FOLLOWING, window, limit))
+
+
+@router.get("/timelines/public", summary="Every top-level post")
+async def public(request: Request, user: MaybeApiUser, service: Blog) -> JSONResponse:
+    window, limit = params.window(request), params.limit(request)
+    return _page_response(request, await service.feed(None, FeedMode.ALL, window, limit))
+
+
+@router.get("/instance", summary="About this server")
+async def instance(request: Request) -> dict[str, Any]:
+    return {
+        "uri": request.url.netloc,
+        "title": "microblog",
+        "short_description": "A microblog whose feed engine is its edge.",
+        "description": "A microblog whose feed engine is its edge.",
+        "version": "4.0.0 (compatible; microblog)",
+        "registrations": True,
+        "configuration": {"statuses": {"max_characters": rules.MAX_POST_CHARS}},
+    }

@@ -1,0 +1,65 @@
+"""Reading request parameters the way Mastodon does: query string, form or JSON body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from microblog.domain import rules
+from microblog.domain.errors import Invalid, MicroblogError
+from microblog.feeds import Window
+
+
+class BadRequest(MicroblogError):
+    """The request body cannot be read at all."""
+
+    status = 400
+
+
+async def body(request: Request) -> dict[str, Any]:
+    """Parameters from the query string, overridden by a form or JSON body."""
+    values: dict[str, Any] = dict(request.query_params)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        raw = await request.body()
+        if raw.strip():
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise BadRequest(f"Malformed JSON body: {exc}") from exc
+            if not isinstance(data, dict):
+                raise BadRequest("The JSON body must be an object")
+            values.update(data)
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        values.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return values
+
+
+def window(request: Request) -> Window:
+    """The feed window of Mastodon's ``max_id`` / ``since_id`` / ``min_id`` parameters."""
+    query = request.query_params
+    max_id = rules.optional_id(query.get("max_id"), "max_id")
+    since_id = rules.optional_id(query.get("since_id"), "since_id")
+    min_id = rules.optional_id(query.get("min_id"), "min_id")
+    below = max_id if max_id is not None else rules.MAX_ID
+    if min_id is not None:
+        return Window(above=min_id, below=below, oldest_first=True)
+    return Window(above=since_id or 0, below=below)
+
+
+def limit(request: Request, default: int = 20, maximum: int = 40) -> int:
+    """Mastodon's ``limit``: default 20, at most 40."""
+    return rules.limit(request.query_params.get("limit"), default, maximum)
+
+
+def optional_text(values: dict[str, Any], name: str) -> str | None:
+    """A text parameter, or None when absent."""
+    value = values.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be text", name)
+    return value

@@ -1,0 +1,76 @@
+"""Shared fixtures: a fresh PostgreSQL database per test run, emptied before each test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from microblog.app import create_app
+from microblog.settings import Settings
+from microblog.store import migrate
+
+ADMIN_URL = os.environ.get(
+    "MICROBLOG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TABLES = "users, posts, follows, api_tokens, procrastinate_jobs, procrastinate_events"
+
+
+def _db_url(name: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A new, migrated database for this test run, dropped afterwards."""
+    name = f"microblog_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # name is ours, not input
+    url = _db_url(name)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> str:
+    """The test database with every table emptied (cheap isolation between tests)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    return database_url
+
+
+@pytest.fixture
+def settings(clean_db: str) -> Settings:
+    """Settings for an app on the clean test database."""
+    return Settings(
+        database_url=clean_db,
+        secret_key="test-secret-key-0123456789",
+        db_pool_min=1,
+        db_pool_max=4,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running (pool, Redis client and queue open)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that calls the app in process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
