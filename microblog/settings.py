@@ -51,7 +51,7 @@ class Settings:
     )
     dev_mode: bool = _setting(False, "Development mode: allows the development secret key.")
     feed_strategy: str = _setting("pull", "Feed strategy that serves the home timeline.")
-    page_size: int = _setting(20, "Posts per feed page in the HTML pages and the API default.")
+    page_size: int = _setting(20, "Posts per feed page in the HTML pages (the API takes `limit`).")
     db_pool_min: int = _setting(2, "Minimum PostgreSQL connections per server process.")
     db_pool_max: int = _setting(10, "Maximum PostgreSQL connections per server process.")
     run_worker: bool = _setting(

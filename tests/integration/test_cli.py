@@ -1,0 +1,63 @@
+"""The command line: migrate, and serve's refusals (unmigrated database, development secret)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from microblog.cli import main
+from microblog.store import migrate
+from tests.conftest import ADMIN_URL, _db_url
+
+
+@pytest.fixture
+def empty_db() -> Iterator[str]:
+    name = f"microblog_clitest_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _db_url(name)
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_serve_refuses_an_unmigrated_database_then_migrate_fixes_it(empty_db: str) -> None:
+    env = {"MICROBLOG_DATABASE_URL": empty_db, "MICROBLOG_DEV_MODE": "1"}
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], env=env)
+    assert result.exit_code == 1
+    assert "never been migrated" in result.output
+    assert "microblog migrate" in result.output
+
+    result = CliRunner().invoke(main, ["migrate"], env=env)
+    assert result.exit_code == 0, result.output
+    assert migrate.is_up_to_date(empty_db)
+
+
+def test_serve_refuses_the_development_secret() -> None:
+    # None removes the variable, so the development default applies.
+    env = {"MICROBLOG_DEV_MODE": "0", "MICROBLOG_SECRET_KEY": None}
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "MICROBLOG_SECRET_KEY" in result.output
+
+
+def test_unreachable_database_is_reported_plainly() -> None:
+    env = {
+        "MICROBLOG_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
+        "MICROBLOG_DEV_MODE": "1",
+    }
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "cannot reach the database" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_setting_is_named() -> None:
+    result = CliRunner().invoke(main, ["migrate"], env={"MICROBLOG_PAGE_SIZE": "lots"})
+    assert result.exit_code == 1
+    assert "MICROBLOG_PAGE_SIZE" in result.output
