@@ -17,8 +17,9 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.middleware.sessions import SessionMiddleware
 
 from microblog import __version__
-from microblog.feeds import FeedEngine, load
-from microblog.jobs.queue import make_queue
+from microblog.feeds import make_engine
+from microblog.jobs.queue import Jobs, make_queue
+from microblog.jobs.tasks import worker_context
 from microblog.service import Microblog
 from microblog.settings import Settings
 from microblog.store.db import Conn, make_pool
@@ -38,6 +39,13 @@ class Runtime:
     blog: Microblog
 
 
+def make_redis(settings: Settings) -> aioredis.Redis:
+    """A Redis client that gives up fast: the cache is optional, PostgreSQL answers anyway."""
+    return aioredis.Redis.from_url(
+        settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25
+    )
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The microblog as an ASGI app; connections open in its lifespan."""
 
@@ -45,9 +53,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = make_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
         await pool.open()
-        redis_client = aioredis.Redis.from_url(settings.redis_url)
+        redis_client = make_redis(settings)
         queue = make_queue(settings)
-        engine = FeedEngine(load(settings.feed_strategy, settings))
+        engine = make_engine(settings, pool, Jobs(queue), redis_client)
         async with queue.open_async():
             app.state.runtime = Runtime(
                 settings, pool, redis_client, queue, Microblog(pool, engine)
@@ -55,7 +63,12 @@ def create_app(settings: Settings) -> FastAPI:
             worker = None
             if settings.run_worker:
                 worker = asyncio.create_task(
-                    queue.run_worker_async(install_signal_handlers=False), name="job-worker"
+                    queue.run_worker_async(
+                        install_signal_handlers=False,
+                        additional_context=worker_context(engine),
+                        delete_jobs="successful",
+                    ),
+                    name="job-worker",
                 )
             try:
                 yield

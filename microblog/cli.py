@@ -70,17 +70,11 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64))
 def worker(concurrency: int) -> None:
     """Run the job queue worker until interrupted."""
-    from microblog.jobs.queue import make_queue
+    from microblog.jobs.worker import run_worker
 
     settings = _settings()
     _require_migrated(settings)
-    queue = make_queue(settings)
-
-    async def run() -> None:
-        async with queue.open_async():
-            await queue.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
-
-    asyncio.run(run())
+    asyncio.run(run_worker(settings, concurrency))
 
 
 @main.command()
@@ -91,6 +85,54 @@ def migrate() -> None:
     settings = _settings()
     migrations.upgrade(settings.database_url)
     click.echo(f"database is at revision {migrations.head_revision()}")
+
+
+@main.command()
+@click.option("--users", default=1000, show_default=True, type=click.IntRange(0))
+@click.option("--posts", default=50_000, show_default=True, type=click.IntRange(0))
+@click.option(
+    "--follows-per-user",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Average number of accounts each user follows.",
+)
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option("--password", default="password123", show_default=True, help="Every user's.")
+@click.option("--force", is_flag=True, help="Wipe users, posts, follows and API tokens first.")
+def seed(
+    users: int, posts: int, follows_per_user: int, seed_value: int, password: str, force: bool
+) -> None:
+    """Fill the database with generated users, posts and follows (the same for the same seed)."""
+    from rich.console import Console
+
+    from microblog.seeding import SeedPlan
+    from microblog.store import seed as seeder
+
+    settings = _settings()
+    _require_migrated(settings)
+    try:
+        plan = SeedPlan(users, posts, follows_per_user, seed_value)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console = Console(stderr=True)
+    console.print(
+        f"seeding {users:,} users, {posts:,} posts, ~{follows_per_user:,} follows per user "
+        f"(seed {seed_value})"
+    )
+    try:
+        with seeder.RichReporter(console) as reporter:
+            report = seeder.seed(
+                settings.database_url, plan, password, force=force, reporter=reporter
+            )
+    except seeder.SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"seeded {report.users:,} users, {report.posts:,} posts and {report.follows:,} follows "
+        f"in {report.seconds:.1f} s"
+    )
+    if users:
+        click.echo(f"log in as user1 (or any user1..user{users}) with password {password}")
 
 
 if __name__ == "__main__":

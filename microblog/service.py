@@ -134,6 +134,7 @@ class Microblog:
                     raise NotFound("The post you are replying to does not exist")
                 post_id = await posts.create(conn, author_id, text, parent_id)
                 await self.engine.post_created(conn, post_id, author_id, parent_id)
+            await self.engine.committed_post(author_id, top_level=parent_id is None)
             post = await posts.get(conn, post_id)
         assert post is not None
         return post
@@ -156,6 +157,7 @@ class Microblog:
                 raise Forbidden("You can only delete your own posts")
             if await posts.delete(conn, post_id, reader_id):
                 await self.engine.post_deleted(conn, post_id, reader_id)
+        await self.engine.committed_post(reader_id, top_level=True)
         return post
 
     async def thread(self, post_id: int) -> Thread:
@@ -180,6 +182,7 @@ class Microblog:
                     raise NotFound("No such user")
                 if await follows.follow(conn, follower_id, followed_id):
                     await self.engine.followed(conn, follower_id, followed_id)
+            await self.engine.committed_follow(follower_id)
             target = await users.by_id(conn, followed_id)
         assert target is not None
         return target
@@ -192,6 +195,7 @@ class Microblog:
                     raise NotFound("No such user")
                 if await follows.unfollow(conn, follower_id, followed_id):
                     await self.engine.unfollowed(conn, follower_id, followed_id)
+            await self.engine.committed_follow(follower_id)
             target = await users.by_id(conn, followed_id)
         assert target is not None
         return target

@@ -50,7 +50,29 @@ class Settings:
         "MICROBLOG_DEV_MODE is on.",
     )
     dev_mode: bool = _setting(False, "Development mode: allows the development secret key.")
-    feed_strategy: str = _setting("pull", "Feed strategy that serves the home timeline.")
+    feed_strategy: str = _setting(
+        "pull", "Feed strategy that serves the feeds: pull, fanout, matview or hybrid."
+    )
+    feed_rollout_percent: int = _setting(
+        100, "Share of readers (stable per reader) served by the strategy; the rest by pull."
+    )
+    feed_dual_write: str = _setting(
+        "", "Comma-separated strategies whose state is maintained besides the serving one."
+    )
+    feed_cap: int = _setting(800, "Entries kept per pushed feed (fanout, hybrid).")
+    feed_cache: str = _setting("off", "Cache of hot first pages: redis or off.")
+    feed_cache_ttl_seconds: int = _setting(60, "Lifetime of a cached first page.")
+    active_days: int = _setting(7, "hybrid: readers active within this many days are pushed.")
+    celebrity_followers: int = _setting(
+        10_000, "hybrid: authors with more followers are merged at read time, not pushed."
+    )
+    matview_refresh_seconds: int = _setting(
+        300, "matview: seconds between REFRESH MATERIALIZED VIEW CONCURRENTLY runs."
+    )
+    matview_per_reader: int = _setting(200, "matview: posts the view holds per reader.")
+    maintenance_seconds: int = _setting(
+        60, "Seconds between feed maintenance passes (trim, retire, celebrities)."
+    )
     page_size: int = _setting(20, "Posts per feed page in the HTML pages (the API takes `limit`).")
     db_pool_min: int = _setting(2, "Minimum PostgreSQL connections per server process.")
     db_pool_max: int = _setting(10, "Maximum PostgreSQL connections per server process.")
@@ -85,8 +107,33 @@ class Settings:
                 "MICROBLOG_SECRET_KEY is the development default; set a secret of your own, "
                 "or MICROBLOG_DEV_MODE=1 for local development"
             )
+        self.check_feeds()
         if len(self.secret_key) < 16:
             raise SettingsError("MICROBLOG_SECRET_KEY must be at least 16 characters")
+
+    def check_feeds(self) -> None:
+        """Refuse feed settings out of range."""
+        if self.feed_cache not in {"redis", "off"}:
+            raise SettingsError("MICROBLOG_FEED_CACHE must be redis or off")
+        if not 0 <= self.feed_rollout_percent <= 100:
+            raise SettingsError("MICROBLOG_FEED_ROLLOUT_PERCENT must be between 0 and 100")
+        for name, value in (
+            ("MICROBLOG_FEED_CAP", self.feed_cap),
+            ("MICROBLOG_MATVIEW_PER_READER", self.matview_per_reader),
+            ("MICROBLOG_MATVIEW_REFRESH_SECONDS", self.matview_refresh_seconds),
+            ("MICROBLOG_MAINTENANCE_SECONDS", self.maintenance_seconds),
+            ("MICROBLOG_FEED_CACHE_TTL_SECONDS", self.feed_cache_ttl_seconds),
+            ("MICROBLOG_ACTIVE_DAYS", self.active_days),
+            ("MICROBLOG_CELEBRITY_FOLLOWERS", self.celebrity_followers),
+        ):
+            if value < 1:
+                raise SettingsError(f"{name} must be at least 1")
+
+    @property
+    def dual_write(self) -> list[str]:
+        """Strategies maintained besides the serving one."""
+        names = [n.strip() for n in self.feed_dual_write.split(",") if n.strip()]
+        return [n for n in names if n != self.feed_strategy]
 
 
 def env_name(field_name: str) -> str:

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import httpx
+import procrastinate
 import psycopg
 import pytest
 from fastapi import FastAPI
 
-from microblog.app import create_app
+from microblog.app import create_app, make_redis
+from microblog.feeds import FeedEngine, make_engine
+from microblog.jobs.queue import Jobs, make_queue
+from microblog.jobs.tasks import worker_context
+from microblog.service import Microblog
+from microblog.store.db import make_pool
 from microblog.settings import Settings
 from microblog.store import migrate
 
 ADMIN_URL = os.environ.get(
     "MICROBLOG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-TABLES = "users, posts, follows, api_tokens, procrastinate_jobs, procrastinate_events"
+TABLES = (
+    "users, posts, follows, api_tokens, feed_state, feed_entries, celebrities, "
+    "matview_readers, matview_stale, procrastinate_jobs, procrastinate_events, "
+    "procrastinate_periodic_defers"
+)
 
 
 def _db_url(name: str) -> str:
@@ -46,6 +58,8 @@ def clean_db(database_url: str) -> str:
     """The test database with every table emptied (cheap isolation between tests)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        conn.execute("UPDATE matview_state SET generation = 0, hwm = 0, refreshed_at = NULL")
+        conn.execute("REFRESH MATERIALIZED VIEW user_feeds")
     return database_url
 
 
@@ -58,6 +72,49 @@ def settings(clean_db: str) -> Settings:
         db_pool_min=1,
         db_pool_max=4,
     )
+
+
+@dataclass
+class Stack:
+    """The service over a real pool, queue, Redis client and feed engine, as the app has."""
+
+    settings: Settings
+    blog: Microblog
+    engine: FeedEngine
+    queue: procrastinate.App
+
+    async def drain(self) -> None:
+        """Run queued jobs until none is left (as a worker would, then stop)."""
+        await self.queue.run_worker_async(
+            wait=False,
+            install_signal_handlers=False,
+            additional_context=worker_context(self.engine),
+            delete_jobs="successful",
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_stack(settings: Settings) -> AsyncIterator[Stack]:
+    """A ``Stack`` for the settings, closed afterwards."""
+    queue = make_queue(settings)
+    pool = make_pool(settings.database_url, 1, 4)
+    await pool.open()
+    redis_client = make_redis(settings)
+    engine = make_engine(settings, pool, Jobs(queue), redis_client)
+    try:
+        async with queue.open_async():
+            yield Stack(settings, Microblog(pool, engine), engine, queue)
+    finally:
+        await engine.close()
+        await redis_client.aclose()
+        await pool.close()
+
+
+@pytest.fixture
+async def stack(settings: Settings) -> AsyncIterator[Stack]:
+    """The service stack on the clean test database."""
+    async with open_stack(settings) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -1,12 +1,26 @@
-"""The feed engine: the one entry point for reading feeds and reporting changes to them."""
+"""The feed engine: the one entry point for reading feeds and reporting changes to them.
+
+It serves each reader from the configured strategy (or from pull, for readers outside the
+rollout share), keeps the state of every maintained strategy up to date (dual write), puts
+hot first pages in the cache, and runs the strategies' background work in the job worker.
+"""
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from psycopg_pool import AsyncConnectionPool
+
 from microblog.domain.models import FeedMode
-from microblog.feeds.base import FeedStrategy, Window
+from microblog.feeds.base import Deferrer, FeedStrategy, Window
+from microblog.feeds.pull import PullStrategy
+from microblog.store import follows as follow_store
+from microblog.store.cache import FeedCache
 from microblog.store.db import Conn
+
+CACHED_MODES = (FeedMode.TIMELINE, FeedMode.FOLLOWING, FeedMode.MINE, FeedMode.ALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,44 +31,154 @@ class IdPage:
     next_max_id: int | None
 
 
-class FeedEngine:
-    """Pages feeds through the configured strategy and forwards change events to it."""
+def in_rollout(reader_id: int, percent: int) -> bool:
+    """Whether a reader is in the rollout share: stable per reader, spread evenly."""
+    return zlib.crc32(reader_id.to_bytes(8, "big")) % 100 < percent
 
-    def __init__(self, strategy: FeedStrategy) -> None:
-        self.strategy = strategy
+
+class FeedEngine:
+    """Pages feeds through strategies and forwards change events to them."""
+
+    def __init__(
+        self,
+        serving: FeedStrategy,
+        maintained: Sequence[FeedStrategy],
+        pull: PullStrategy,
+        pool: AsyncConnectionPool[Conn],
+        defer: Deferrer,
+        cache: FeedCache | None = None,
+        rollout_percent: int = 100,
+    ) -> None:
+        self.serving = serving
+        self.pull = pull
+        # The serving strategy first, then the dual writes; pull keeps no state.
+        self.maintained = [serving, *(s for s in maintained if s is not serving)]
+        self.pool = pool
+        self.defer = defer
+        self.cache = cache
+        self.rollout_percent = rollout_percent
+
+    def strategy_for(self, reader_id: int | None) -> FeedStrategy:
+        """The strategy that serves this reader."""
+        if reader_id is None or self.rollout_percent >= 100:
+            return self.serving
+        return self.serving if in_rollout(reader_id, self.rollout_percent) else self.pull
 
     async def page(
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
     ) -> IdPage:
         """One page; one more id than needed is read to know whether an older page exists."""
+        strategy = self.strategy_for(reader_id)
         if window.oldest_first:
-            ids = await self.strategy.page(conn, reader_id, mode, window, limit)
-            # The page right after min_id: whether older posts exist is known (min_id is one).
-            older = ids[-1] if ids else None
-            return IdPage(ids, older)
-        ids = await self.strategy.page(conn, reader_id, mode, window, limit + 1)
+            ids = await strategy.page(conn, reader_id, mode, window, limit)
+            # The page right after min_id: older posts exist (min_id itself, at least).
+            return IdPage(ids, ids[-1] if ids else None)
+        if self.cache is not None and window == Window() and limit < self.cache.depth:
+            ids = await self._first_page(conn, strategy, reader_id, mode)
+            ids = ids[: limit + 1]
+        else:
+            ids = await strategy.page(conn, reader_id, mode, window, limit + 1)
         if len(ids) > limit:
             return IdPage(ids[:limit], ids[limit - 1])
         return IdPage(ids, None)
 
+    async def _first_page(
+        self, conn: Conn, strategy: FeedStrategy, reader_id: int | None, mode: FeedMode
+    ) -> list[int]:
+        assert self.cache is not None
+        owner = None if mode is FeedMode.ALL else reader_id
+        hit = await self.cache.get(owner, mode.value)
+        if hit.ids is not None:
+            return hit.ids
+        ids = await strategy.page(conn, reader_id, mode, Window(), self.cache.depth)
+        await self.cache.put(owner, mode.value, hit.generation, ids)
+        return ids
+
+    # Change hooks, inside the change's transaction ------------------------------------------
+
+    def _background_posts(self) -> bool:
+        return self.cache is not None or any(s.wants_post_jobs for s in self.maintained)
+
     async def post_created(
         self, conn: Conn, post_id: int, author_id: int, parent_id: int | None
     ) -> None:
-        """Forward: a post was created."""
-        await self.strategy.post_created(conn, post_id, author_id, parent_id)
+        """A post was inserted: every maintained strategy hears it; later work is queued."""
+        for strategy in self.maintained:
+            await strategy.post_created(conn, post_id, author_id, parent_id)
+        if self._background_posts():
+            await self.defer(conn, "post_published", post_ids=[post_id])
 
     async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
-        """Forward: a post was deleted."""
-        await self.strategy.post_deleted(conn, post_id, author_id)
+        """A post was deleted."""
+        for strategy in self.maintained:
+            await strategy.post_deleted(conn, post_id, author_id)
+        if self._background_posts():
+            await self.defer(conn, "post_deleted", post_id=post_id, author_id=author_id)
 
     async def followed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
-        """Forward: a follow was added."""
-        await self.strategy.followed(conn, follower_id, followed_id)
+        """A follow was added."""
+        for strategy in self.maintained:
+            await strategy.followed(conn, follower_id, followed_id)
 
     async def unfollowed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
-        """Forward: a follow was removed."""
-        await self.strategy.unfollowed(conn, follower_id, followed_id)
+        """A follow was removed."""
+        for strategy in self.maintained:
+            await strategy.unfollowed(conn, follower_id, followed_id)
+
+    # After the change committed (cache invalidation must not precede the commit) -----------
+
+    async def committed_post(self, author_id: int, top_level: bool) -> None:
+        """The author's own pages changed now; followers' pages change after fan-out."""
+        if self.cache is not None:
+            await self.cache.invalidate([author_id], everyone=top_level)
+
+    async def committed_follow(self, follower_id: int) -> None:
+        """The follower's pages changed."""
+        if self.cache is not None:
+            await self.cache.invalidate([follower_id])
+
+    # Background work, in the job worker ----------------------------------------------------
+
+    async def process_posts(self, post_ids: Sequence[int]) -> None:
+        """Fan-out and cache invalidation for new posts."""
+        async with self.pool.connection() as conn:
+            for strategy in self.maintained:
+                async with conn.transaction():
+                    await strategy.process_posts(conn, post_ids)
+            if self.cache is not None:
+                await self._invalidate_followers(conn, post_ids=post_ids)
+
+    async def process_deleted(self, post_id: int, author_id: int) -> None:
+        """Removal of a deleted post from feeds and cached pages."""
+        async with self.pool.connection() as conn:
+            for strategy in self.maintained:
+                async with conn.transaction():
+                    await strategy.process_deleted(conn, post_id, author_id)
+            if self.cache is not None:
+                await self._invalidate_followers(conn, author_ids=[author_id])
+
+    async def _invalidate_followers(
+        self, conn: Conn, post_ids: Sequence[int] = (), author_ids: Sequence[int] = ()
+    ) -> None:
+        assert self.cache is not None
+        readers = await follow_store.audience(conn, list(post_ids), list(author_ids))
+        await self.cache.invalidate(readers, everyone=True)
+
+    async def warm(self, strategy_name: str, reader_id: int) -> None:
+        """Build one reader's feed for the named strategy."""
+        for strategy in self.maintained:
+            if strategy.name == strategy_name:
+                async with self.pool.connection() as conn:
+                    await strategy.warm(conn, reader_id)
+
+    async def maintain(self) -> None:
+        """Periodic upkeep of every maintained strategy."""
+        async with self.pool.connection() as conn:
+            for strategy in self.maintained:
+                await strategy.maintain(conn)
+                await conn.commit()
 
     async def close(self) -> None:
-        """Release the strategy's resources."""
-        await self.strategy.close()
+        """Release the strategies' resources."""
+        for strategy in {id(s): s for s in [*self.maintained, self.pull]}.values():
+            await strategy.close()

@@ -6,7 +6,7 @@ import time
 from typing import Literal
 
 from microblog.domain.models import FeedMode
-from microblog.feeds.base import FeedStrategy, Window
+from microblog.feeds.base import Deferrer, FeedStrategy, Window
 from microblog.settings import Settings
 from microblog.store import pull as sql
 from microblog.store import users
@@ -40,7 +40,8 @@ class PullStrategy(FeedStrategy):
 
     name = "pull"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, defer: Deferrer) -> None:
+        super().__init__(settings, defer)
         self._users_total = 1
         self._stats_at = float("-inf")
 

@@ -1,1 +1,79 @@
-"""Tasks run by ``microblog worker`` (and the worker inside ``microblog serve``)."""
+"""The queue's tasks. Each one takes the worker's feed engine from the job context."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import procrastinate
+from procrastinate import JobContext
+
+from microblog.settings import Settings
+
+if TYPE_CHECKING:
+    from microblog.feeds.engine import FeedEngine
+
+log = logging.getLogger(__name__)
+# Fan-out and cleanup must eventually happen: retry for about an hour, backing off.
+RETRY = procrastinate.RetryStrategy(max_attempts=20, wait=1, exponential_wait=2)
+
+
+def engine_of(context: JobContext) -> FeedEngine:
+    """The feed engine the worker was started with."""
+    engine: FeedEngine = context.additional_context["engine"]
+    return engine
+
+
+async def post_published(context: JobContext, post_ids: list[int]) -> None:
+    """Fan new posts out (push strategies) and drop their followers' cached first pages."""
+    await engine_of(context).process_posts(post_ids)
+
+
+async def post_deleted(context: JobContext, post_id: int, author_id: int) -> None:
+    """Remove a deleted post from the feeds that hold it and from cached pages."""
+    await engine_of(context).process_deleted(post_id, author_id)
+
+
+async def warm_feed(context: JobContext, strategy: str, reader_id: int) -> None:
+    """Build a reader's precomputed feed (first read, or a returning reader)."""
+    await engine_of(context).warm(strategy, reader_id)
+
+
+async def maintain_feeds(context: JobContext, timestamp: int) -> None:
+    """Periodic upkeep of every maintained strategy, and retry of jobs of dead workers."""
+    await engine_of(context).maintain()
+    manager = context.app.job_manager
+    for job in await manager.get_stalled_jobs():
+        log.warning("retrying job %s of a worker that stopped answering", job.id)
+        await manager.retry_job(job)
+
+
+def make_blueprint() -> procrastinate.Blueprint:
+    """The tasks, on a new blueprint (a blueprint can join only one app)."""
+    blueprint = procrastinate.Blueprint()
+    for func in (post_published, post_deleted, warm_feed):
+        blueprint.task(name=func.__name__, pass_context=True, retry=RETRY)(func)
+    blueprint.task(name="maintain_feeds", pass_context=True, queueing_lock="maintain_feeds")(
+        maintain_feeds
+    )
+    return blueprint
+
+
+def _cron(seconds: int) -> str:
+    """A cron line for 'every N seconds' (procrastinate reads a sixth field as seconds)."""
+    if seconds % 60 == 0 and seconds < 3600:
+        return f"*/{seconds // 60} * * * *"
+    if seconds < 60:
+        return f"* * * * * */{seconds}"
+    return f"0 */{max(1, seconds // 3600)} * * *"
+
+
+def add_periodic(app: procrastinate.App, settings: Settings) -> None:
+    """Schedule the maintenance task at the configured pace."""
+    every = min(settings.maintenance_seconds, settings.matview_refresh_seconds)
+    app.periodic(cron=_cron(every), periodic_id="maintain")(app.tasks["microblog:maintain_feeds"])
+
+
+def worker_context(engine: FeedEngine) -> dict[str, Any]:
+    """What ``run_worker_async(additional_context=...)`` must get."""
+    return {"engine": engine}

@@ -29,3 +29,10 @@ async def followers_among(conn: Conn, followed_id: int, ids: Sequence[int]) -> s
     """Which of ``ids`` follow ``followed_id``."""
     rows = await all_rows(conn, "followed_by_ids", {"followed_id": followed_id, "ids": list(ids)})
     return {row["follower_id"] for row in rows}
+
+
+async def audience(conn: Conn, post_ids: Sequence[int], author_ids: Sequence[int]) -> list[int]:
+    """Followers of the given posts' authors and of the given authors."""
+    params = {"post_ids": list(post_ids), "author_ids": list(author_ids)}
+    rows = await all_rows(conn, "audience", params)
+    return [row["follower_id"] for row in rows]

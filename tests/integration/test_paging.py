@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
-
 import pytest
 
 from microblog.domain.models import FeedMode
-from microblog.feeds import FeedEngine, Window
-from microblog.feeds.pull import PullStrategy
+from microblog.feeds import Window
 from microblog.service import Microblog
-from microblog.settings import Settings
-from microblog.store.db import make_pool
+from tests.conftest import Stack
 from tests.integration.network import Network, insert_random_network
 
 
 @pytest.fixture
-async def blog(settings: Settings) -> AsyncIterator[Microblog]:
-    pool = make_pool(settings.database_url, 1, 2)
-    await pool.open()
-    try:
-        yield Microblog(pool, FeedEngine(PullStrategy(settings)))
-    finally:
-        await pool.close()
+def blog(stack: Stack) -> Microblog:
+    return stack.blog
 
 
 @pytest.mark.parametrize("mode", list(FeedMode))

@@ -19,6 +19,10 @@ from tests.integration.network import Network, insert_random_network
 MODES = list(FeedMode)
 
 
+async def no_jobs(conn: object, task: str, **kwargs: object) -> None:
+    raise AssertionError(f"pull deferred a job: {task}")
+
+
 @pytest.fixture
 def network(clean_db: str) -> Network:
     return insert_random_network(clean_db, random.Random(7), users=30, posts=400, max_follows=12)
@@ -49,7 +53,7 @@ def in_window(expected: list[int], w: Window, limit: int) -> list[int]:
 async def test_strategy_pages_match_reference(
     network: Network, conn: AsyncConnection[DictRow]
 ) -> None:
-    strategy = PullStrategy(Settings())
+    strategy = PullStrategy(Settings(), no_jobs)
     rng = random.Random(11)
     checked = 0
     for reader in [*network.users, None]:
@@ -84,6 +88,6 @@ async def test_both_plans_match_reference(
 async def test_plan_follows_the_readers_network(
     network: Network, conn: AsyncConnection[DictRow]
 ) -> None:
-    strategy = PullStrategy(Settings())
+    strategy = PullStrategy(Settings(), no_jobs)
     loner = min(network.users, key=lambda u: sum(1 for a, _ in network.follows if a == u))
     assert await strategy.plan_for(conn, loner, True, 21) == "merge"

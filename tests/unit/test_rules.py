@@ -10,7 +10,12 @@ from microblog.domain.errors import Invalid
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("hello", "hello"), ("  padded  ", "padded"), ("x" * 200, "x" * 200), (" " + "é" * 200, "é" * 200)],
+    [
+        ("hello", "hello"),
+        ("  padded  ", "padded"),
+        ("x" * 200, "x" * 200),
+        (" " + "é" * 200, "é" * 200),
+    ],
 )
 def test_post_content_accepts_and_trims(raw: str, expected: str) -> None:
     assert rules.post_content(raw) == expected

@@ -17,3 +17,13 @@ WHERE follower_id = %(follower_id)s AND followed_id = ANY(%(ids)s);
 -- Which of the given users follow the reader.
 SELECT follower_id FROM follows
 WHERE followed_id = %(followed_id)s AND follower_id = ANY(%(ids)s);
+
+-- name: audience
+-- Readers whose feeds show posts of these posts' authors (or of these authors).
+SELECT DISTINCT f.follower_id
+FROM follows f
+WHERE f.followed_id IN (
+    SELECT author_id FROM posts WHERE id = ANY(%(post_ids)s)
+    UNION
+    SELECT unnest(%(author_ids)s::bigint[])
+);

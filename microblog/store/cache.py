@@ -1,0 +1,147 @@
+"""The Redis cache of hot first pages. Never the source of truth: every miss or outage falls
+back to PostgreSQL, and every key expires.
+
+Each reader has a generation counter; a cached page is stored under the generation read
+before the page was computed, and invalidation increments the generation. A page computed
+from data older than an invalidation is thus stored under a generation nobody reads again,
+so a slow reader can never put a stale page back after the change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+PREFIX = "mb:feed"
+GENERATION_TTL_SECONDS = 24 * 3600
+RETRY_AFTER_SECONDS = 1.0
+EVERYONE = "all"
+
+# One round trip: the reader's generation, and the page stored under it.
+_GET = """
+local gen = redis.call('GET', KEYS[1]) or '0'
+return {gen, redis.call('GET', KEYS[2] .. gen)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A cache answer: the page ids (None on a miss) and the generation they belong to."""
+
+    ids: list[int] | None
+    generation: str | None
+
+
+class FeedCache:
+    """First pages per (reader, mode), ``depth`` ids each, with a TTL."""
+
+    def __init__(self, client: aioredis.Redis, ttl_seconds: int, depth: int = 41) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self.depth = depth
+        self._get = client.register_script(_GET)
+        self._down_until = 0.0
+        self._missed_invalidation = False
+
+    @staticmethod
+    def _owner(reader_id: int | None) -> str:
+        return EVERYONE if reader_id is None else str(reader_id)
+
+    def _keys(self, reader_id: int | None, mode: str) -> tuple[str, str]:
+        owner = self._owner(reader_id)
+        return f"{PREFIX}:gen:{owner}", f"{PREFIX}:page:{owner}:{mode}:"
+
+    def _available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    async def _failed(self, exc: Exception) -> None:
+        if self._down_until == 0.0:
+            log.warning("Redis unavailable (%s); serving feeds from PostgreSQL", exc)
+        self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
+
+    async def _recovered(self) -> None:
+        if self._down_until != 0.0:
+            log.warning("Redis is back; feed cache in use again")
+            self._down_until = 0.0
+        if self._missed_invalidation:
+            # Invalidations were lost while Redis was away: drop every cached page.
+            self._missed_invalidation = False
+            await self.clear()
+
+    async def get(self, reader_id: int | None, mode: str) -> Hit:
+        """The cached page, or a miss with the generation to store the page under."""
+        if not self._available():
+            return Hit(None, None)
+        gen_key, page_prefix = self._keys(reader_id, mode)
+        try:
+            gen, raw = await self._get(keys=[gen_key, page_prefix])
+            await self._recovered()
+        except (RedisError, OSError) as exc:
+            await self._failed(exc)
+            return Hit(None, None)
+        generation = gen.decode() if isinstance(gen, bytes) else str(gen)
+        if raw is None:
+            return Hit(None, generation)
+        return Hit([int(i) for i in json.loads(raw)], generation)
+
+    async def put(
+        self, reader_id: int | None, mode: str, generation: str | None, ids: list[int]
+    ) -> None:
+        """Store a page computed after reading ``generation`` (no-op without one)."""
+        if generation is None or not self._available():
+            return
+        _, page_prefix = self._keys(reader_id, mode)
+        try:
+            await self.client.set(page_prefix + generation, json.dumps(ids), ex=self.ttl)
+        except (RedisError, OSError) as exc:
+            await self._failed(exc)
+
+    async def invalidate(self, reader_ids: Iterable[int], everyone: bool = False) -> None:
+        """Make the readers' cached pages (and the ``all`` page) unreachable."""
+        owners = [self._owner(r) for r in reader_ids]
+        if everyone:
+            owners.append(EVERYONE)
+        if not owners:
+            return
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for owner in owners:
+                    key = f"{PREFIX}:gen:{owner}"
+                    pipe.incr(key)
+                    pipe.expire(key, GENERATION_TTL_SECONDS)
+                await pipe.execute()
+            await self._recovered()
+        except (RedisError, OSError) as exc:
+            self._missed_invalidation = True
+            await self._failed(exc)
+
+    async def clear(self) -> None:
+        """Delete every key of the feed cache."""
+        async for keys in _batches(self.client.scan_iter(match=f"{PREFIX}:*", count=1000)):
+            await self.client.unlink(*keys)
+
+    async def memory_bytes(self) -> int:
+        """Bytes Redis uses for the feed cache's keys (sampled with MEMORY USAGE)."""
+        total = 0
+        async for key in self.client.scan_iter(match=f"{PREFIX}:*", count=1000):
+            total += int(await self.client.memory_usage(key) or 0)
+        return total
+
+
+async def _batches(keys: object, size: int = 500):  # type: ignore[no-untyped-def]
+    batch: list[bytes] = []
+    async for key in keys:  # type: ignore[attr-defined]
+        batch.append(key)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

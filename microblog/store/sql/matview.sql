@@ -1,0 +1,67 @@
+-- The matview strategy: the bounded user_feeds materialized view and its bookkeeping.
+
+-- name: matview_reader
+-- Everything a read needs to know, in one round trip: the view's generation and high-water
+-- mark, whether it holds this reader (listed and not stale), and the reader's floor (the
+-- (per_reader + 1)-th newest post the view holds for them, or 0 when it holds fewer).
+SELECT s.generation, s.hwm,
+       EXISTS (SELECT 1 FROM matview_readers r WHERE r.user_id = %(reader_id)s)
+         AND NOT EXISTS (SELECT 1 FROM matview_stale t WHERE t.user_id = %(reader_id)s) AS held,
+       coalesce((SELECT v.post_id FROM user_feeds v WHERE v.user_id = %(reader_id)s
+                 ORDER BY v.post_id DESC OFFSET s.per_reader LIMIT 1), 0) AS floor
+FROM matview_state s;
+
+-- name: matview_page
+-- The view's posts for a reader in a window (those that still exist), the reader's own posts
+-- when include_self, and the generation read in the same snapshot.
+SELECT s.generation, ARRAY(
+    SELECT id FROM (
+        (SELECT v.post_id AS id FROM user_feeds v
+         WHERE v.user_id = %(reader_id)s AND v.post_id > %(above)s AND v.post_id < %(below)s
+           AND EXISTS (SELECT 1 FROM posts p WHERE p.id = v.post_id)
+         ORDER BY v.post_id {order}
+         LIMIT %(limit)s)
+        UNION ALL
+        (SELECT id FROM posts
+         WHERE %(include_self)s AND author_id = %(reader_id)s
+           AND id > %(above)s AND id < %(below)s
+         ORDER BY id {order}
+         LIMIT %(limit)s)
+    ) merged
+    ORDER BY id {order}
+    LIMIT %(limit)s
+) AS ids
+FROM matview_state s;
+
+-- name: matview_mark_stale
+INSERT INTO matview_stale (user_id) VALUES (%(reader_id)s);
+
+-- name: matview_due
+SELECT refreshed_at IS NULL
+       OR refreshed_at < now() - make_interval(secs => %(seconds)s) AS due
+FROM matview_state;
+
+-- name: matview_list_readers
+-- The readers the next refresh holds: the active ones. (Runs in the refresh's transaction.)
+DELETE FROM matview_readers;
+INSERT INTO matview_readers (user_id)
+SELECT id FROM users WHERE last_active_at > now() - make_interval(days => %(active_days)s);
+
+-- name: matview_begin_refresh
+-- Up to which post the refresh reads, and up to which stale mark it answers for.
+UPDATE matview_state
+SET hwm = coalesce((SELECT max(id) FROM posts), 0),
+    per_reader = %(per_reader)s,
+    generation = generation + 1,
+    refreshed_at = now()
+RETURNING (SELECT coalesce(max(id), 0) FROM matview_stale) AS stale_upto;
+
+-- name: matview_refresh
+REFRESH MATERIALIZED VIEW CONCURRENTLY user_feeds;
+
+-- name: matview_clear_stale
+DELETE FROM matview_stale WHERE id <= %(stale_upto)s;
+
+-- name: matview_storage
+SELECT pg_total_relation_size('user_feeds') + pg_total_relation_size('matview_readers')
+       + pg_total_relation_size('matview_stale') AS bytes;
