@@ -19,9 +19,9 @@ from microblog.feeds import FeedEngine, make_engine
 from microblog.jobs.queue import Jobs, make_queue
 from microblog.jobs.tasks import worker_context
 from microblog.service import Microblog
-from microblog.store.db import make_pool
 from microblog.settings import Settings
 from microblog.store import migrate
+from microblog.store.db import make_pool
 
 ADMIN_URL = os.environ.get(
     "MICROBLOG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

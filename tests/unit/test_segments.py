@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -37,7 +38,7 @@ async def test_stitched_pages_equal_one_source(seed: int) -> None:
         Segment(
             lo, hi + 1 if hi != MAX else MAX, source_of([i for i in ids if lo < i <= hi], calls)
         )
-        for lo, hi in zip(bounds, bounds[1:], strict=False)
+        for lo, hi in itertools.pairwise(bounds)
     ]
     for _ in range(20):
         a, b = sorted(rng.sample(range(0, 520), 2))
