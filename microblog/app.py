@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     static = resources.files("microblog.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(api.v2)
     app.include_router(oauth.router)
     app.include_router(pages.router)
     errors.install(app)

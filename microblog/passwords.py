@@ -7,6 +7,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
+# A real digest of a random password: verified against when the username does not exist.
+DUMMY_DIGEST = (
+    "$argon2id$v=19$m=65536,t=3,p=4$skbj3RkUGzD+ppT/3/0lDw$"
+    "E/Adp8XCYNyEYni6OzG6Tdws5YkVaV697b+16t2MIUk"
+)
 
 
 async def hash_password(password: str) -> str:

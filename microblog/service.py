@@ -21,6 +21,7 @@ from microblog.store import follows, posts, tokens, users
 from microblog.store.db import Conn
 
 TOKEN_SCOPE = "read write follow"
+KNOWN_SCOPES = ("read", "write", "follow", "push")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,11 @@ class Microblog:
             raise wrong
         async with self.pool.connection() as conn:
             found = await users.credentials(conn, username.strip())
-        if found is None or not await passwords.verify(found[1], password):
+        if found is None:
+            # Hash anyway, so the answer takes as long as for a wrong password.
+            await passwords.verify(passwords.DUMMY_DIGEST, password)
+            raise wrong
+        if not await passwords.verify(found[1], password):
             raise wrong
         user_id, digest = found
         async with self.pool.connection() as conn:
@@ -80,12 +85,13 @@ class Microblog:
             raise wrong
         return user
 
-    async def issue_token(self, user_id: int) -> Token:
-        """A new bearer token for the API."""
+    async def issue_token(self, user_id: int, scope: object = None) -> Token:
+        """A new bearer token for the API, with the scopes asked for (Mastodon's names)."""
+        granted = rules.scopes(scope, KNOWN_SCOPES, TOKEN_SCOPE)
         value = secrets.token_urlsafe(32)
         async with self.pool.connection() as conn:
-            created_at = await tokens.create(conn, value, user_id, TOKEN_SCOPE)
-        return Token(value, TOKEN_SCOPE, created_at)
+            created_at = await tokens.create(conn, value, user_id, granted)
+        return Token(value, granted, created_at)
 
     async def user_for_token(self, token: str) -> User | None:
         """The user a bearer token belongs to."""

@@ -71,8 +71,11 @@ class FeedEngine:
         strategy = self.strategy_for(reader_id)
         if window.oldest_first:
             ids = await strategy.page(conn, reader_id, mode, window, limit)
-            # The page right after min_id: older posts exist (min_id itself, at least).
-            return IdPage(ids, ids[-1] if ids else None)
+            if not ids:
+                return IdPage(ids, None)
+            # The page right after min_id: is there anything older than its last post?
+            older = await strategy.page(conn, reader_id, mode, Window(below=ids[-1]), 1)
+            return IdPage(ids, ids[-1] if older else None)
         if self.cache is not None and window == Window() and limit < self.cache.depth:
             ids = await self._first_page(conn, strategy, reader_id, mode)
             ids = ids[: limit + 1]

@@ -61,6 +61,7 @@ async def refresh_due(conn: Conn, every_seconds: int) -> bool:
 async def refresh(conn: Conn, active_days: int, per_reader: int) -> None:
     """Recompute the view for the active readers, in one transaction readers never see half of."""
     async with conn.transaction():
+        await execute(conn, "matview_unlist_readers", {})
         await execute(conn, "matview_list_readers", {"active_days": active_days})
         row = await one(conn, "matview_begin_refresh", {"per_reader": per_reader})
         assert row is not None

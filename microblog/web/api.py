@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -195,6 +196,24 @@ async def public(request: Request, user: MaybeApiUser, service: Blog) -> JSONRes
     return _page_response(request, await service.feed(None, FeedMode.ALL, window, limit))
 
 
+@router.post("/apps", summary="Register a client application (Mastodon clients start here)")
+async def create_app(request: Request) -> dict[str, Any]:
+    # Tokens come from the password grant, which needs no client secret: the credentials
+    # handed out here let clients follow their usual flow and are not checked later.
+    values = await params.body(request)
+    name = params.optional_text(values, "client_name") or "client"
+    return {
+        "id": secrets.token_hex(4),
+        "name": name[:100],
+        "website": params.optional_text(values, "website"),
+        "redirect_uri": params.optional_text(values, "redirect_uris")
+        or "urn:ietf:wg:oauth:2.0:oob",
+        "client_id": secrets.token_urlsafe(24),
+        "client_secret": secrets.token_urlsafe(32),
+        "vapid_key": "",
+    }
+
+
 @router.get("/instance", summary="About this server")
 async def instance(request: Request) -> dict[str, Any]:
     return {
@@ -205,4 +224,36 @@ async def instance(request: Request) -> dict[str, Any]:
         "version": "4.0.0 (compatible; microblog)",
         "registrations": True,
         "configuration": {"statuses": {"max_characters": rules.MAX_POST_CHARS}},
+    }
+
+
+v2 = APIRouter(prefix="/api/v2", tags=["api"])
+
+
+@v2.get("/instance", summary="About this server (Mastodon 4 shape)")
+async def instance_v2(request: Request) -> dict[str, Any]:
+    return {
+        "domain": request.url.netloc,
+        "title": "microblog",
+        "version": "4.0.0 (compatible; microblog)",
+        "source_url": "",
+        "description": "A microblog whose feed engine is its edge.",
+        "usage": {"users": {"active_month": 0}},
+        "thumbnail": {"url": ""},
+        "languages": ["en"],
+        "configuration": {
+            "urls": {"streaming": ""},
+            "accounts": {"max_featured_tags": 0},
+            "statuses": {
+                "max_characters": rules.MAX_POST_CHARS,
+                "max_media_attachments": 0,
+                "characters_reserved_per_url": 23,
+            },
+            "media_attachments": {"supported_mime_types": []},
+            "polls": {"max_options": 0},
+            "translation": {"enabled": False},
+        },
+        "registrations": {"enabled": True, "approval_required": False, "message": None},
+        "contact": {"email": "", "account": None},
+        "rules": [],
     }

@@ -20,7 +20,7 @@ async def token(request: Request, service: Blog) -> dict[str, Any]:
     if grant != "password":
         raise Invalid("grant_type must be 'password'", "grant_type")
     user = await service.authenticate(values.get("username"), values.get("password"))
-    return mastodon.token(await service.issue_token(user.id))
+    return mastodon.token(await service.issue_token(user.id, values.get("scope")))
 
 
 @router.post("/revoke", summary="Revoke a token")

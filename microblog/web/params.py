@@ -11,6 +11,8 @@ from microblog.domain import rules
 from microblog.domain.errors import Invalid, MicroblogError
 from microblog.feeds import Window
 
+MAX_BODY_BYTES = 64 * 1024  # a post is 200 characters; nothing we accept comes close
+
 
 class BadRequest(MicroblogError):
     """The request body cannot be read at all."""
@@ -24,11 +26,13 @@ async def body(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise BadRequest(f"The body is larger than {MAX_BODY_BYTES} bytes")
         if raw.strip():
             try:
                 data = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise BadRequest(f"Malformed JSON body: {exc}") from exc
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                raise BadRequest(f"Malformed JSON body: {str(exc)[:200]}") from exc
             if not isinstance(data, dict):
                 raise BadRequest("The JSON body must be an object")
             values.update(data)

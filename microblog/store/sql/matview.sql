@@ -41,9 +41,11 @@ SELECT refreshed_at IS NULL
        OR refreshed_at < now() - make_interval(secs => %(seconds)s) AS due
 FROM matview_state;
 
--- name: matview_list_readers
+-- name: matview_unlist_readers
 -- The readers the next refresh holds: the active ones. (Runs in the refresh's transaction.)
 DELETE FROM matview_readers;
+
+-- name: matview_list_readers
 INSERT INTO matview_readers (user_id)
 SELECT id FROM users WHERE last_active_at > now() - make_interval(days => %(active_days)s);
 
