@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from microblog.settings import Settings, SettingsError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _settings() -> Settings:
@@ -133,6 +138,57 @@ def seed(
     )
     if users:
         click.echo(f"log in as user1 (or any user1..user{users}) with password {password}")
+
+
+@main.group()
+def feeds() -> None:
+    """Build and check the feed strategies' state."""
+
+
+def _strategy_option(default_help: str) -> Callable[[F], F]:
+    from microblog.feeds import available
+
+    return click.option(
+        "--strategy", type=click.Choice(available()), default=None, help=default_help
+    )
+
+
+@feeds.command()
+@_strategy_option("Strategy to build (default: the serving one).")
+@click.option("--user", "username", default=None, help="Only this user's feed.")
+@click.option("--force", is_flag=True, help="Rebuild feeds that are already built.")
+def rebuild(strategy: str | None, username: str | None, force: bool) -> None:
+    """Backfill a strategy's feeds from existing posts and follows (resumable, in batches)."""
+    from microblog.feeds.ops import run_rebuild
+
+    settings = _settings()
+    _require_migrated(settings)
+    try:
+        built = asyncio.run(run_rebuild(settings, strategy, username, force))
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"built {built} feed(s)")
+
+
+@feeds.command()
+@_strategy_option("Strategy to compare with pull (default: the serving one).")
+@click.option("--sample", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+def verify(strategy: str | None, sample: int, seed_value: int) -> None:
+    """Compare a strategy's pages with pull's for sampled readers, modes and cursors."""
+    from microblog.feeds.ops import run_verify
+
+    settings = _settings()
+    _require_migrated(settings)
+    report = asyncio.run(run_verify(settings, strategy, sample, seed_value))
+    for mismatch in report.mismatches:
+        click.echo(f"MISMATCH {mismatch}")
+    click.echo(
+        f"{report.readers} readers, {report.pages} pages compared, "
+        f"{len(report.mismatches)} mismatches"
+    )
+    if not report.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,10 @@ class FeedStrategy(abc.ABC):
         """Build a reader's state from scratch now; False when there is none to build."""
         return False
 
+    async def rebuild_all(self, conn: Conn) -> bool:
+        """Build the state of every reader at once; False when it is built per reader."""
+        return False
+
     async def maintain(self, conn: Conn) -> None:
         """Periodic upkeep (trim, retire, refresh)."""
 

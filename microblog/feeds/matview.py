@@ -98,8 +98,8 @@ class MatviewStrategy(FeedStrategy):
         """REFRESH MATERIALIZED VIEW CONCURRENTLY, with its bookkeeping, now."""
         await sql.refresh(conn, self.settings.active_days, self.settings.matview_per_reader)
 
-    async def rebuild(self, conn: Conn, reader_id: int) -> bool:
-        """The view is rebuilt for everyone at once: refresh it."""
+    async def rebuild_all(self, conn: Conn) -> bool:
+        """The view is built for every reader at once: refresh it."""
         await self.refresh(conn)
         return True
 

@@ -134,3 +134,9 @@ async def storage_bytes(conn: Conn) -> int:
     """Bytes of push feed state on disk (tables and indexes)."""
     row = await one(conn, "push_storage", {})
     return 0 if row is None else int(row["bytes"])
+
+
+async def forget(conn: Conn, reader_id: int) -> None:
+    """Drop a reader's pushed feed (to build it again)."""
+    await execute(conn, "push_forget", {"reader_id": reader_id})
+    await execute(conn, "push_forget_entries", {"reader_id": reader_id})

@@ -204,3 +204,9 @@ SELECT id FROM users WHERE id > %(after)s ORDER BY id LIMIT %(batch)s;
 -- name: push_storage
 SELECT pg_total_relation_size('feed_entries') + pg_total_relation_size('feed_state')
        + pg_total_relation_size('celebrities') AS bytes;
+
+-- name: push_forget
+DELETE FROM feed_state WHERE user_id = %(reader_id)s;
+
+-- name: push_forget_entries
+DELETE FROM feed_entries WHERE user_id = %(reader_id)s;
