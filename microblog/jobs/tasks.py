@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # Fan-out and cleanup must eventually happen: retry for about an hour, backing off.
 RETRY = procrastinate.RetryStrategy(max_attempts=20, wait=1, exponential_wait=2)
+# Workers send a heartbeat every 10 s; one silent for 30 s is taken for dead.
+STALLED_WORKER_SECONDS = 30.0
 
 
 def engine_of(context: JobContext) -> FeedEngine:
@@ -42,10 +44,18 @@ async def warm_feed(context: JobContext, strategy: str, reader_id: int) -> None:
 async def maintain_feeds(context: JobContext, timestamp: int) -> None:
     """Periodic upkeep of every maintained strategy, and retry of jobs of dead workers."""
     await engine_of(context).maintain()
-    manager = context.app.job_manager
-    for job in await manager.get_stalled_jobs():
+    await retry_stalled_jobs(context.app, STALLED_WORKER_SECONDS)
+
+
+async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: float) -> int:
+    """Put back in the queue the jobs of workers silent for that long (killed mid-job)."""
+    manager = app.job_manager
+    retried = 0
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat):
         log.warning("retrying job %s of a worker that stopped answering", job.id)
         await manager.retry_job(job)
+        retried += 1
+    return retried
 
 
 def make_blueprint() -> procrastinate.Blueprint:

@@ -1,0 +1,270 @@
+"""The feed engine's behaviours beyond equal pages: caps, hybrid's readers and celebrities,
+rollout, dual write, the cache's invalidation and expiry, bounded state, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+import redis
+from click.testing import CliRunner, Result
+
+from microblog.cli import main
+from microblog.domain.models import FeedMode
+from microblog.feeds import Window
+from microblog.feeds.engine import in_rollout
+from microblog.settings import Settings
+from tests.conftest import Stack, open_stack
+
+
+async def cli(url: str, *args: str) -> Result:
+    """Run the command line (it runs its own event loop, hence the thread)."""
+    env = {"MICROBLOG_DATABASE_URL": url}
+    return await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env)
+
+
+def scalar(url: str, sql: str, *params: object) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])
+
+
+def make_users(url: str, n: int) -> list[int]:
+    with psycopg.connect(url) as conn:
+        return [
+            conn.execute(
+                "INSERT INTO users (username, password_digest) VALUES (%s, 'x') RETURNING id",
+                (f"e{i}",),
+            ).fetchone()[0]  # type: ignore[index]
+            for i in range(n)
+        ]
+
+
+async def ids(stack: Stack, reader: int | None, mode: FeedMode = FeedMode.TIMELINE) -> list[int]:
+    page = await stack.blog.feed(reader, mode, Window(), 20)
+    return [p.id for p in page.posts]
+
+
+async def test_pushed_feeds_are_trimmed_to_the_cap_and_pages_go_on(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy="fanout", feed_cap=5)) as stack:
+        reader, author = make_users(url, 2)
+        await stack.blog.follow(reader, author)
+        await ids(stack, reader)
+        await stack.drain()
+        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(30)]
+        await stack.drain()
+        await stack.engine.maintain()
+        await stack.engine.maintain()  # the second pass deletes what the first cut off
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) <= 5
+        # No dead end at the cap: every post is still reachable by paging.
+        seen: list[int] = []
+        window = Window()
+        while True:
+            page = await stack.blog.feed(reader, FeedMode.TIMELINE, window, 4)
+            seen += [p.id for p in page.posts]
+            if page.next_cursor is None:
+                break
+            window = Window(below=page.next_cursor)
+        assert seen == posts[::-1]
+
+
+async def test_follow_backfills_and_unfollow_removes(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy="fanout")) as stack:
+        reader, author = make_users(url, 2)
+        await ids(stack, reader)
+        await stack.drain()
+        old = [(await stack.blog.create_post(author, f"o{i}", None)).id for i in range(3)]
+        await stack.drain()
+        await stack.blog.follow(reader, author)
+        # Backfilled at once, in the follow's transaction: no job needed.
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 3
+        assert await ids(stack, reader) == old[::-1]
+        await stack.blog.unfollow(reader, author)
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 0
+        assert await ids(stack, reader) == []
+
+
+async def test_author_sees_own_post_before_fanout(settings: Settings) -> None:
+    async with open_stack(settings.replace(feed_strategy="fanout")) as stack:
+        (author,) = make_users(settings.database_url, 1)
+        await ids(stack, author)
+        await stack.drain()
+        post = await stack.blog.create_post(author, "mine, now", None)
+        assert await ids(stack, author) == [post.id]  # no drain: read-your-writes
+
+
+async def test_returning_inactive_reader_gets_a_full_feed_at_once(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy="hybrid", active_days=7)) as stack:
+        reader, author = make_users(url, 2)
+        await stack.blog.follow(reader, author)
+        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(25)]
+        await ids(stack, reader)
+        await stack.drain()
+        assert scalar(url, "SELECT count(*) FROM feed_state WHERE user_id = %s", reader) == 1
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "UPDATE users SET last_active_at = now() - interval '30 days',"
+                " updated_at = now() WHERE id = %s",
+                (reader,),
+            )
+            conn.execute("UPDATE feed_state SET built_at = now() - interval '1 hour'")
+        await stack.engine.maintain()  # marks the feed retired
+        with psycopg.connect(url) as conn:
+            conn.execute("UPDATE feed_state SET built_at = now() - interval '1 hour'")
+        await stack.engine.maintain()  # drops it
+        assert scalar(url, "SELECT count(*) FROM feed_state WHERE user_id = %s", reader) == 0
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 0
+        # Back after a month: a full first page immediately, from pull ...
+        assert await ids(stack, reader) == posts[::-1][:20]
+        # ... while the pushed feed warms in the background.
+        await stack.drain()
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 25
+
+
+async def test_celebrities_are_merged_at_read_time_not_fanned_out(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy="hybrid", celebrity_followers=3)) as stack:
+        star, *fans = make_users(url, 6)
+        for fan in fans:
+            await stack.blog.follow(fan, star)
+            await ids(stack, fan)
+        await stack.drain()
+        await stack.engine.maintain()
+        assert scalar(url, "SELECT count(*) FROM celebrities WHERE user_id = %s", star) == 1
+        post = await stack.blog.create_post(star, "to my many fans", None)
+        await stack.drain()
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 0
+        for fan in fans:
+            assert (await ids(stack, fan))[0] == post.id
+        # Below 90% of the threshold they are fanned out again, old posts merged in first.
+        for fan in fans[:3]:
+            await stack.blog.unfollow(fan, star)
+        await stack.engine.maintain()
+        assert scalar(url, "SELECT count(*) FROM celebrities") == 0
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 2
+        for fan in fans[3:]:
+            assert (await ids(stack, fan))[0] == post.id
+
+
+def test_rollout_share_is_stable_and_close_to_the_percentage() -> None:
+    chosen = [r for r in range(1, 10_001) if in_rollout(r, 10)]
+    assert 800 < len(chosen) < 1200
+    assert chosen == [r for r in range(1, 10_001) if in_rollout(r, 10)]
+    # Raising the share only adds readers.
+    assert set(chosen) <= {r for r in range(1, 10_001) if in_rollout(r, 50)}
+
+
+async def test_rollout_serves_the_rest_from_pull(settings: Settings) -> None:
+    async with open_stack(
+        settings.replace(feed_strategy="fanout", feed_rollout_percent=50)
+    ) as stack:
+        inside = next(r for r in range(1, 100) if in_rollout(r, 50))
+        outside = next(r for r in range(1, 100) if not in_rollout(r, 50))
+        assert stack.engine.strategy_for(inside).name == "fanout"
+        assert stack.engine.strategy_for(outside).name == "pull"
+
+
+async def test_dual_write_builds_fanout_state_while_pull_serves(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_dual_write="fanout")) as stack:
+        assert stack.engine.serving.name == "pull"
+        reader, author = make_users(url, 2)
+        await stack.blog.follow(reader, author)
+        result = await cli(url, "feeds", "rebuild", "--strategy", "fanout")
+        assert result.exit_code == 0, result.output
+        post = await stack.blog.create_post(author, "dual", None)
+        await stack.drain()
+        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 1
+        result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "2")
+        assert result.exit_code == 0, result.output
+        assert "0 mismatches" in result.output
+
+
+async def test_verify_reports_a_mismatch(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy="fanout")) as stack:
+        reader, author = make_users(url, 2)
+        await stack.blog.follow(reader, author)
+        await stack.blog.create_post(author, "x", None)
+        await ids(stack, reader)
+        await stack.drain()
+        with psycopg.connect(url) as conn:  # corrupt the pushed feed behind the engine's back
+            conn.execute("DELETE FROM feed_entries")
+        result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "5")
+        assert result.exit_code == 1
+        assert "MISMATCH" in result.output
+
+
+async def test_matview_holds_a_bounded_feed_per_active_reader(settings: Settings) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy="matview", matview_per_reader=3)) as stack:
+        reader, author, idle = make_users(url, 3)
+        for who in (reader, idle):
+            await stack.blog.follow(who, author)
+        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(10)]
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "UPDATE users SET last_active_at = now() - interval '30 days' WHERE id = %s",
+                (idle,),
+            )
+        await stack.engine.maintain()
+        assert scalar(url, "SELECT count(*) FROM user_feeds WHERE user_id = %s", reader) == 4
+        assert scalar(url, "SELECT count(*) FROM user_feeds WHERE user_id = %s", idle) == 0
+        # New posts show at once (the delta above the high-water mark), before any refresh.
+        new = await stack.blog.create_post(author, "fresh", None)
+        assert (await ids(stack, reader))[:2] == [new.id, posts[-1]]
+        # Past the view's three posts the pages go on from pull.
+        assert await ids(stack, reader) == [new.id, *posts[::-1]]
+
+
+async def test_cache_is_invalidated_by_every_change_and_expires(settings: Settings) -> None:
+    url = settings.database_url
+    cached = settings.replace(feed_cache="redis", feed_cache_ttl_seconds=30)
+    async with open_stack(cached) as stack:
+        await stack.flush_cache()
+        reader, author = make_users(url, 2)
+        assert await ids(stack, reader) == []
+        await stack.blog.follow(reader, author)  # follow
+        first = await stack.blog.create_post(author, "1", None)
+        await stack.drain()
+        assert await ids(stack, reader) == [first.id]
+        assert await ids(stack, reader) == [first.id]  # from the cache
+        second = await stack.blog.create_post(author, "2", None)  # new post
+        await stack.drain()
+        assert await ids(stack, reader) == [second.id, first.id]
+        await stack.blog.delete_post(author, second.id)  # delete
+        await stack.drain()
+        assert await ids(stack, reader) == [first.id]
+        assert await ids(stack, None, FeedMode.ALL) == [first.id]
+        await stack.blog.unfollow(reader, author)  # unfollow
+        assert await ids(stack, reader) == []
+        client = redis.Redis.from_url(cached.redis_url)
+        try:
+            keys = list(client.scan_iter(match="mb:feed:*"))
+            assert keys
+            ttls = [client.ttl(k) for k in keys]
+            assert all(0 < t <= 24 * 3600 for t in ttls), "every key expires"
+            page_ttls = [client.ttl(k) for k in keys if b":page:" in k]
+            assert page_ttls and all(0 < t <= 30 for t in page_ttls)
+        finally:
+            client.close()
+
+
+@pytest.mark.parametrize("name", ["fanout", "hybrid"])
+async def test_readers_without_a_feed_never_see_an_empty_page(
+    settings: Settings, name: str
+) -> None:
+    url = settings.database_url
+    async with open_stack(settings.replace(feed_strategy=name)) as stack:
+        reader, author = make_users(url, 2)
+        await stack.blog.follow(reader, author)
+        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(3)]
+        assert await ids(stack, reader) == posts[::-1]  # first read ever: pull
+        await stack.drain()
+        assert scalar(url, "SELECT floor FROM feed_state WHERE user_id = %s", reader) == 0
+        assert await ids(stack, reader) == posts[::-1]  # now pushed
