@@ -27,13 +27,13 @@ test: install browser-deps
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check microblog tests bench
-	$(BIN)/ruff format --check microblog tests bench
+	$(BIN)/ruff check microblog tests
+	$(BIN)/ruff format --check microblog tests
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format microblog tests bench
-	$(BIN)/ruff check --fix microblog tests bench
+	$(BIN)/ruff format microblog tests
+	$(BIN)/ruff check --fix microblog tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

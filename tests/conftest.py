@@ -53,13 +53,18 @@ def database_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def clean_db(database_url: str) -> str:
-    """The test database with every table emptied (cheap isolation between tests)."""
+def truncate_all(database_url: str) -> None:
+    """Empty every table and the materialized view."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
         conn.execute("UPDATE matview_state SET generation = 0, hwm = 0, refreshed_at = NULL")
         conn.execute("REFRESH MATERIALIZED VIEW user_feeds")
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> str:
+    """The test database with every table emptied (cheap isolation between tests)."""
+    truncate_all(database_url)
     return database_url
 
 
@@ -82,6 +87,11 @@ class Stack:
     blog: Microblog
     engine: FeedEngine
     queue: procrastinate.App
+
+    async def flush_cache(self) -> None:
+        """Forget every cached page (Redis outlives the databases of earlier runs)."""
+        if self.engine.cache is not None:
+            await self.engine.cache.clear()
 
     async def drain(self) -> None:
         """Run queued jobs until none is left (as a worker would, then stop)."""

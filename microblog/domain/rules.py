@@ -14,11 +14,16 @@ MAX_ID = 2**63 - 1  # ids are PostgreSQL bigint
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,30}")
 
 
+def _text(raw: str) -> str:
+    """Trimmed, with browsers' CRLF line breaks as one character, as they are shown."""
+    return raw.replace("\r\n", "\n").strip()
+
+
 def post_content(raw: object) -> str:
     """The trimmed content of a new post, or ``Invalid``."""
     if not isinstance(raw, str):
         raise Invalid("Post text is required", "status")
-    content = raw.strip()
+    content = _text(raw)
     if not content:
         raise Invalid("Post text can't be empty", "status")
     if len(content) > MAX_POST_CHARS:
@@ -50,7 +55,7 @@ def description(raw: object) -> str:
         return ""
     if not isinstance(raw, str):
         raise Invalid("Description must be text", "note")
-    text = raw.strip()
+    text = _text(raw)
     if len(text) > MAX_DESCRIPTION_CHARS:
         raise Invalid(f"Description is limited to {MAX_DESCRIPTION_CHARS} characters", "note")
     return text

@@ -115,16 +115,24 @@ async def login(
     service: Blog,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the password and start a session."""
+    """Check the password and start a session; back to where the visitor was going."""
     try:
         user = await service.authenticate(username, password)
     except Invalid as exc:
-        context = {"error": str(exc), "username": username}
+        context = {"error": str(exc), "username": username, "next": next}
         return render(request, "login.html", context, status=422)
     request.session.clear()
     request.session["user_id"] = user.id
-    return _redirect("/")
+    return _redirect(_local(next))
+
+
+def _local(target: str) -> str:
+    """A path on this site to go to after logging in (never another site)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
 
 
 @router.post("/logout", dependencies=[Csrf])

@@ -3,7 +3,8 @@
   function update(area) {
     var form = area.form;
     var limit = parseInt(area.dataset.limit, 10);
-    var left = limit - area.value.trim().length;
+    // Characters as the server counts them (code points, CRLF as one line break).
+    var left = limit - Array.from(area.value.replace(/\r\n/g, "\n").trim()).length;
     var counter = form.querySelector("[data-count]");
     counter.textContent = left;
     counter.classList.toggle("over", left < 0);
