@@ -103,10 +103,23 @@ def migrate() -> None:
     help="Average number of accounts each user follows.",
 )
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option(
+    "--shape",
+    type=click.Choice(["uniform", "social"]),
+    default="uniform",
+    show_default=True,
+    help="uniform: the seed document's network; social: heavy-tailed (stars, long tails).",
+)
 @click.option("--password", default="password123", show_default=True, help="Every user's.")
 @click.option("--force", is_flag=True, help="Wipe users, posts, follows and API tokens first.")
 def seed(
-    users: int, posts: int, follows_per_user: int, seed_value: int, password: str, force: bool
+    users: int,
+    posts: int,
+    follows_per_user: int,
+    seed_value: int,
+    shape: str,
+    password: str,
+    force: bool,
 ) -> None:
     """Fill the database with generated users, posts and follows (the same for the same seed)."""
     from rich.console import Console
@@ -117,7 +130,7 @@ def seed(
     settings = _settings()
     _require_migrated(settings)
     try:
-        plan = SeedPlan(users, posts, follows_per_user, seed_value)
+        plan = SeedPlan(users, posts, follows_per_user, seed_value, shape)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     console = Console(stderr=True)

@@ -8,6 +8,7 @@ posts does not change who follows whom.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ REPLY_WINDOW = 1000
 MAX_CONTENT = 200
 # Pareto shape of the authors' activity: a few users write much more than the rest.
 AUTHOR_SKEW = 1.5
+SHAPES = ("uniform", "social")
+# The social shape: users 1..SOCIAL_STARS are followed by about STAR_SHARE of everyone; the
+# other follows go half to accounts by Zipf popularity, half uniformly; follow counts are
+# log-normal around the median (follows_per_user); posting is more skewed.
+SOCIAL_STARS = 5
+STAR_SHARE = 0.6
+SOCIAL_AUTHOR_SKEW = 1.1
+SOCIAL_SIGMA = 1.0
 
 # Lowercase ASCII letters only: the loader writes them into COPY text without escaping.
 _WORD_LIST = """
@@ -61,10 +70,14 @@ class SeedPlan:
     posts: int = 50_000
     follows_per_user: int = 100
     seed: int = 1
+    shape: str = "uniform"
+    """``uniform`` (the seed document's network) or ``social`` (heavy-tailed, see below)."""
 
     def __post_init__(self) -> None:
         if self.users < 0 or self.posts < 0 or self.follows_per_user < 0:
             raise ValueError("users, posts and follows per user must not be negative")
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
         if self.posts and not self.users:
             raise ValueError("posts need at least one user to write them")
 
@@ -153,7 +166,8 @@ def post_authors(plan: SeedPlan) -> list[int]:
     rng = plan.rng("authors")
     everyone = range(1, plan.users + 1)
     base = list(everyone) if plan.posts >= plan.users else rng.sample(everyone, plan.posts)
-    weights = [rng.paretovariate(AUTHOR_SKEW) for _ in everyone]
+    skew = SOCIAL_AUTHOR_SKEW if plan.shape == "social" else AUTHOR_SKEW
+    weights = [rng.paretovariate(skew) for _ in everyone]
     authors = base + rng.choices(
         everyone, cum_weights=list(accumulate(weights)), k=plan.posts - len(base)
     )
@@ -181,6 +195,13 @@ def follow_counts(plan: SeedPlan) -> list[int]:
     """
     rng = plan.rng("follow-counts")
     average, others = plan.follows_per_user, max(plan.users - 1, 0)
+    if plan.shape == "social":
+        # Median follows_per_user, a long tail, at most a quarter of the network.
+        mu, most = math.log(max(average, 1)), max(others // 4, min(others, 1))
+        return [
+            min(max(1, int(rng.lognormvariate(mu, SOCIAL_SIGMA))), most, others)
+            for _ in range(plan.users)
+        ]
     low, high = average - average // 2, average + average // 2
     return [min(rng.randint(low, high), others) for _ in range(plan.users)]
 
@@ -191,6 +212,9 @@ def follows(plan: SeedPlan) -> Iterator[tuple[int, list[int]]]:
     Grouped per follower rather than one tuple per row: at 25M rows the loader formats each
     group with one join, and the ascending order fills the primary key in its own order.
     """
+    if plan.shape == "social":
+        yield from _social_follows(plan)
+        return
     rng = plan.rng("follows")
     others = range(1, plan.users)  # drawn as 1..N-1, then shifted past the follower itself
     for follower, count in enumerate(follow_counts(plan), start=1):
@@ -199,6 +223,27 @@ def follows(plan: SeedPlan) -> Iterator[tuple[int, list[int]]]:
         picked = rng.sample(others, count)
         picked.sort()
         yield follower, [v if v < follower else v + 1 for v in picked]
+
+
+def _social_follows(plan: SeedPlan) -> Iterator[tuple[int, list[int]]]:
+    rng = plan.rng("follows")
+    everyone = range(1, plan.users + 1)
+    popularity = list(accumulate(1 / u for u in everyone))
+    stars = range(1, min(SOCIAL_STARS, plan.users) + 1)
+    for follower, count in enumerate(follow_counts(plan), start=1):
+        if not count:
+            continue
+        chosen = {s for s in stars if s != follower and rng.random() < STAR_SHARE}
+        chosen = set(sorted(chosen)[:count])
+        while len(chosen) < count:
+            missing = count - len(chosen)
+            picks = rng.choices(everyone, cum_weights=popularity, k=(missing + 1) // 2)
+            picks += [rng.randint(1, plan.users) for _ in range(missing // 2)]
+            chosen.update(p for p in picks if p != follower)
+        picked = sorted(chosen)
+        while len(picked) > count:  # the last batch may overshoot: drop deterministically
+            picked.pop(int(rng.random() * len(picked)))
+        yield follower, picked
 
 
 def total_follows(plan: SeedPlan) -> int:

@@ -6,22 +6,16 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import httpx
-import procrastinate
 import psycopg
 import pytest
 from fastapi import FastAPI
 
-from microblog.app import create_app, make_redis
-from microblog.feeds import FeedEngine, make_engine
-from microblog.jobs.queue import Jobs, make_queue
-from microblog.jobs.tasks import worker_context
-from microblog.service import Microblog
+from microblog.app import create_app
+from microblog.runtime import Runtime, open_runtime
 from microblog.settings import Settings
 from microblog.store import migrate
-from microblog.store.db import make_pool
 
 ADMIN_URL = os.environ.get(
     "MICROBLOG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -79,45 +73,18 @@ def settings(clean_db: str) -> Settings:
     )
 
 
-@dataclass
-class Stack:
-    """The service over a real pool, queue, Redis client and feed engine, as the app has."""
-
-    settings: Settings
-    blog: Microblog
-    engine: FeedEngine
-    queue: procrastinate.App
-
-    async def flush_cache(self) -> None:
-        """Forget every cached page (Redis outlives the databases of earlier runs)."""
-        if self.engine.cache is not None:
-            await self.engine.cache.clear()
-
-    async def drain(self) -> None:
-        """Run queued jobs until none is left (as a worker would, then stop)."""
-        await self.queue.run_worker_async(
-            wait=False,
-            install_signal_handlers=False,
-            additional_context=worker_context(self.engine),
-            delete_jobs="successful",
-        )
+Stack = Runtime
 
 
-@contextlib.asynccontextmanager
-async def open_stack(settings: Settings) -> AsyncIterator[Stack]:
-    """A ``Stack`` for the settings, closed afterwards."""
-    queue = make_queue(settings)
-    pool = make_pool(settings.database_url, 1, 4)
-    await pool.open()
-    redis_client = make_redis(settings)
-    engine = make_engine(settings, pool, Jobs(queue), redis_client)
-    try:
-        async with queue.open_async():
-            yield Stack(settings, Microblog(pool, engine), engine, queue)
-    finally:
-        await engine.close()
-        await redis_client.aclose()
-        await pool.close()
+async def flush_cache(stack: Runtime) -> None:
+    """Forget every cached page (Redis outlives the databases of earlier runs)."""
+    if stack.engine.cache is not None:
+        await stack.engine.cache.clear()
+
+
+def open_stack(settings: Settings) -> contextlib.AbstractAsyncContextManager[Runtime]:
+    """The runtime for the settings, with a small pool."""
+    return open_runtime(settings, pool_max=4)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from microblog.domain.models import FeedMode
 from microblog.feeds import Window
 from microblog.feeds.engine import in_rollout
 from microblog.settings import Settings
-from tests.conftest import Stack, open_stack
+from tests.conftest import Stack, flush_cache, open_stack
 
 
 async def cli(url: str, *args: str) -> Result:
@@ -226,7 +226,7 @@ async def test_cache_is_invalidated_by_every_change_and_expires(settings: Settin
     url = settings.database_url
     cached = settings.replace(feed_cache="redis", feed_cache_ttl_seconds=30)
     async with open_stack(cached) as stack:
-        await stack.flush_cache()
+        await flush_cache(stack)
         reader, author = make_users(url, 2)
         assert await ids(stack, reader) == []
         await stack.blog.follow(reader, author)  # follow

@@ -321,3 +321,24 @@ def test_a_private_postgres_starts_is_reused_and_stops() -> None:
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(root)
+
+
+def test_the_social_shape_has_stars_and_a_long_tail() -> None:
+    """Heavy-tailed follows: a few accounts followed by most users, a median near the
+    average asked for, and some users who follow far more."""
+    plan = SeedPlan(users=400, posts=0, follows_per_user=20, seed=3, shape="social")
+    counts = seeding.follow_counts(plan)
+    followers: dict[int, int] = {}
+    rows = list(seeding.follows(plan))
+    for follower, followed in rows:
+        assert follower not in followed
+        assert followed == sorted(set(followed))
+        for f in followed:
+            followers[f] = followers.get(f, 0) + 1
+    assert [len(f) for _, f in rows] == [c for c in counts if c]
+    assert sum(len(f) for _, f in rows) == seeding.total_follows(plan)
+    top = sorted(followers.values(), reverse=True)
+    assert top[0] > plan.users // 2
+    assert 10 <= sorted(counts)[len(counts) // 2] <= 30
+    assert max(counts) > 3 * plan.follows_per_user
+    assert rows == list(seeding.follows(plan))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from microblog.domain.models import FeedMode
 from microblog.feeds import Window
 from microblog.settings import Settings
-from tests.conftest import Stack, open_stack, truncate_all
+from tests.conftest import Stack, flush_cache, open_stack, truncate_all
 
 CONFIGS = [
     (name, cache) for name in ("fanout", "matview", "hybrid", "pull") for cache in ("off", "redis")
@@ -166,7 +166,7 @@ async def test_strategy_pages_equal_pull(
 ) -> None:
     truncate_all(database_url)
     async with open_stack(config_settings(settings, strategy, cache)) as stack:
-        await stack.flush_cache()
+        await flush_cache(stack)
         history = History(stack, database_url)
         for _ in range(4):
             history.add_user()

@@ -1,0 +1,73 @@
+"""Everything a running microblog holds: pool, Redis client, job queue, feed engine, service.
+
+The web app, ``microblog worker``, the benchmark and the tests all open it the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import procrastinate
+import redis.asyncio as aioredis
+from psycopg_pool import AsyncConnectionPool
+
+from microblog.feeds import FeedEngine, make_engine
+from microblog.jobs.queue import Jobs, make_queue
+from microblog.jobs.tasks import worker_context
+from microblog.service import Microblog
+from microblog.settings import Settings
+from microblog.store.db import Conn, make_pool
+
+
+def make_redis(settings: Settings) -> aioredis.Redis:
+    """A Redis client that gives up fast: the cache is optional, PostgreSQL answers anyway."""
+    return aioredis.Redis.from_url(
+        settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25
+    )
+
+
+@dataclass
+class Runtime:
+    """The open resources and the service over them."""
+
+    settings: Settings
+    pool: AsyncConnectionPool[Conn]
+    redis: aioredis.Redis
+    queue: procrastinate.App
+    engine: FeedEngine
+    blog: Microblog
+
+    async def run_worker(
+        self, concurrency: int = 1, wait: bool = True, delete_jobs: str = "successful"
+    ) -> None:
+        """Process jobs (until cancelled, or with ``wait=False`` until none is left)."""
+        await self.queue.run_worker_async(
+            concurrency=concurrency,
+            wait=wait,
+            install_signal_handlers=False,
+            additional_context=worker_context(self.engine),
+            delete_jobs=delete_jobs,
+        )
+
+    async def drain(self) -> None:
+        """Run queued jobs until none is left."""
+        await self.run_worker(wait=False)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, pool_max: int | None = None) -> AsyncIterator[Runtime]:
+    """Open the pool, Redis client, queue and engine; close them all afterwards."""
+    queue = make_queue(settings)
+    pool = make_pool(settings.database_url, settings.db_pool_min, pool_max or settings.db_pool_max)
+    await pool.open()
+    redis_client = make_redis(settings)
+    engine = make_engine(settings, pool, Jobs(queue), redis_client)
+    try:
+        async with queue.open_async():
+            yield Runtime(settings, pool, redis_client, queue, engine, Microblog(pool, engine))
+    finally:
+        await engine.close()
+        await redis_client.aclose()
+        await pool.close()
