@@ -204,5 +204,61 @@ def verify(strategy: str | None, sample: int, seed_value: int) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option(
+    "--profile",
+    "profile_name",
+    type=click.Choice(["seed", "social", "small"]),
+    default="small",
+    show_default=True,
+)
+@click.option("--strategies", default="pull,fanout,matview,hybrid", show_default=True)
+@click.option(
+    "--cache",
+    "caches",
+    default="off,on",
+    show_default=True,
+    help="Measure each strategy with the Redis cache off, on, or both.",
+)
+@click.option(
+    "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option("--no-http", is_flag=True, help="Skip the figures that need wrk and a server.")
+def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http: bool) -> None:
+    """Measure every strategy on a generated data set; write JSON, Markdown and plots."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from microblog.bench.profiles import PROFILES
+    from microblog.bench.run import Options, run
+    from microblog.feeds import available
+
+    names = tuple(n.strip() for n in strategies.split(",") if n.strip())
+    unknown = [n for n in names if n not in available()]
+    if unknown or not names:
+        raise click.ClickException(f"unknown strategies: {', '.join(unknown) or '(none)'}")
+    cache_map = {"off": False, "on": True}
+    chosen = [c.strip() for c in caches.split(",") if c.strip()]
+    if not chosen or any(c not in cache_map for c in chosen):
+        raise click.ClickException("--cache takes off, on or off,on")
+    settings = _settings()
+    admin = settings.database_url.rpartition("/")[0] + "/postgres"
+    options = Options(
+        profile=PROFILES[profile_name],
+        strategies=names,
+        caches=tuple(cache_map[c] for c in chosen),
+        admin_url=admin,
+        redis_url=settings.redis_url,
+        out_dir=Path(out_dir),
+        http=not no_http,
+    )
+    results = run(options, Console(stderr=True))
+    wrong = sum(f.get("mismatches") or 0 for f in results["strategies"].values())
+    click.echo(f"wrote {out_dir}/{profile_name}.json, .md and plots; {wrong} mismatches")
+    if wrong:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

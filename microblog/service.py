@@ -7,6 +7,7 @@ with the feed engine's event hook, so a strategy's bookkeeping commits with the 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from microblog.store import follows, posts, tokens, users
 from microblog.store.db import Conn
 
 TOKEN_SCOPE = "read write follow"
+ACTIVITY_SECONDS = 60.0
 KNOWN_SCOPES = ("read", "write", "follow", "push")
 
 
@@ -48,6 +50,7 @@ class Microblog:
     def __init__(self, pool: AsyncConnectionPool[Conn], engine: FeedEngine) -> None:
         self.pool = pool
         self.engine = engine
+        self._touched: dict[int, float] = {}
 
     # Accounts -----------------------------------------------------------------------------
 
@@ -239,12 +242,21 @@ class Microblog:
     async def feed(self, reader_id: int | None, mode: FeedMode, window: Window, limit: int) -> Page:
         """One page of a feed, newest first. ``all`` needs no reader; the others do."""
         async with self.pool.connection() as conn:
-            if reader_id is not None and mode is FeedMode.TIMELINE:
+            if reader_id is not None and mode is FeedMode.TIMELINE and self._due(reader_id):
                 await users.touch_active(conn, reader_id)
-                await conn.commit()
             page = await self.engine.page(conn, reader_id, mode, window, limit)
             hydrated = await posts.hydrate(conn, page.ids)
         return Page(hydrated, page.next_max_id)
+
+    def _due(self, reader_id: int) -> bool:
+        """Whether to record the reader's activity: at most once a minute per process."""
+        now = time.monotonic()
+        if now - self._touched.get(reader_id, -ACTIVITY_SECONDS) < ACTIVITY_SECONDS:
+            return False
+        if len(self._touched) > 100_000:  # bounded: forget everyone, at worst one more write
+            self._touched.clear()
+        self._touched[reader_id] = now
+        return True
 
     async def user_posts(self, user_id: int, window: Window, limit: int) -> Page:
         """One page of a user's own posts (their ``mine`` feed, as others see it)."""

@@ -179,7 +179,6 @@ class FeedEngine:
         async with self.pool.connection() as conn:
             for strategy in self.maintained:
                 await strategy.maintain(conn)
-                await conn.commit()
 
     async def close(self) -> None:
         """Release the strategies' resources."""

@@ -91,7 +91,6 @@ class MatviewStrategy(FeedStrategy):
     async def maintain(self, conn: Conn) -> None:
         """Refresh the view when the last refresh is older than the configured interval."""
         if await sql.refresh_due(conn, self.settings.matview_refresh_seconds):
-            await conn.commit()
             await self.refresh(conn)
 
     async def refresh(self, conn: Conn) -> None:

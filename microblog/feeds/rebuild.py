@@ -45,10 +45,8 @@ async def rebuild(
                     continue
                 if force:
                     await push_store.forget(conn, reader)
-                    await conn.commit()
                 if await strategy.rebuild(conn, reader):
                     built += 1
-                await conn.commit()
             if progress is not None:
                 progress(len(batch))
     return built

@@ -95,7 +95,6 @@ async def compare(
                         report.pages += 1
                         if got != expected:
                             report.mismatches.append(Mismatch(reader, mode, window, expected, got))
-                await conn.commit()
             report.readers += 1
             if progress is not None:
                 progress(1)

@@ -42,7 +42,7 @@ class Jobs:
             queueing_lock=None if lock is None else str(lock),
         )
         try:
-            if conn is None:
+            if conn is None or lock is None:
                 await deferrer.defer_async(**task_kwargs)
             else:
                 # A savepoint, so that an already-queued job does not abort the caller.

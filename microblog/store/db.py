@@ -22,7 +22,9 @@ def make_pool(database_url: str, min_size: int, max_size: int) -> AsyncConnectio
         min_size=min_size,
         max_size=max_size,
         open=False,
-        kwargs={"row_factory": dict_row, "autocommit": False},
+        # Autocommit: a read is just its statements (no BEGIN / COMMIT round trips); every
+        # change that must be atomic runs in an explicit ``conn.transaction()``.
+        kwargs={"row_factory": dict_row, "autocommit": True},
         connection_class=AsyncConnection[DictRow],
     )
 

@@ -138,5 +138,6 @@ async def storage_bytes(conn: Conn) -> int:
 
 async def forget(conn: Conn, reader_id: int) -> None:
     """Drop a reader's pushed feed (to build it again)."""
-    await execute(conn, "push_forget", {"reader_id": reader_id})
-    await execute(conn, "push_forget_entries", {"reader_id": reader_id})
+    async with conn.transaction():
+        await execute(conn, "push_forget", {"reader_id": reader_id})
+        await execute(conn, "push_forget_entries", {"reader_id": reader_id})

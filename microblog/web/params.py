@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from microblog.domain import rules
 from microblog.domain.errors import Invalid, MicroblogError
@@ -22,6 +23,13 @@ class BadRequest(MicroblogError):
 
 async def body(request: Request) -> dict[str, Any]:
     """Parameters from the query string, overridden by a form or JSON body."""
+    try:
+        return await _body(request)
+    except ClientDisconnect as exc:  # the client left mid-request: nobody to answer, no alarm
+        raise BadRequest("The client disconnected") from exc
+
+
+async def _body(request: Request) -> dict[str, Any]:
     values: dict[str, Any] = dict(request.query_params)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":

@@ -1,0 +1,1 @@
+"""feedbench: the seed document's comparison table, measured on our code (``microblog bench``)."""

@@ -1,0 +1,178 @@
+"""The in-process figures: page reads through the service, fan-out lag and throughput, storage,
+and the comparison with pull. Each function opens the runtime for the settings it is given."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from microblog.bench.stats import Spread, spread
+from microblog.domain.models import FeedMode
+from microblog.feeds import Window
+from microblog.feeds.pull import PullStrategy
+from microblog.feeds.rebuild import rebuild
+from microblog.feeds.verify import compare
+from microblog.runtime import Runtime, open_runtime
+from microblog.settings import Settings
+from microblog.store import bench as sql
+
+PAGE = 20
+DEEP_POSITION = 1000  # past the fan-out cap of 800: served across the seam by pull
+
+
+async def build_state(settings: Settings) -> float:
+    """Build the serving strategy's state for every reader; seconds taken."""
+    started = time.perf_counter()
+    async with open_runtime(settings, pool_max=4) as rt:
+        await rebuild(rt.pool, rt.engine.serving, None, force=True)
+        await rt.engine.maintain()
+    return time.perf_counter() - started
+
+
+async def issue_tokens(settings: Settings, user_ids: list[int]) -> dict[int, str]:
+    """A bearer token for each user."""
+    async with open_runtime(settings, pool_max=2) as rt:
+        return {u: (await rt.blog.issue_token(u)).access_token for u in user_ids}
+
+
+async def _timed(call: Any) -> float:
+    started = time.perf_counter_ns()
+    await call
+    return (time.perf_counter_ns() - started) / 1e6
+
+
+async def cursors(settings: Settings, readers: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Per reader: the cursor of page 2, and a cursor about 1,000 posts deep (from pull)."""
+    found: dict[str, tuple[int, int]] = {}
+    async with open_runtime(settings, pool_max=2) as rt, rt.pool.connection() as conn:
+        for label, reader in readers.items():
+            ids = await rt.engine.pull.page(
+                conn, reader, FeedMode.TIMELINE, Window(), DEEP_POSITION + 1
+            )
+            second = ids[PAGE - 1] if len(ids) > PAGE else (ids[-1] if ids else 1)
+            deep = ids[-1] if ids else 1
+            found[label] = (second, deep)
+    return found
+
+
+async def page_reads(
+    settings: Settings,
+    readers: dict[str, int],
+    marks: dict[str, tuple[int, int]],
+    samples: int,
+) -> dict[str, dict[str, Any]]:
+    """first / later / deep page latencies (ms) through the service, per reader and overall."""
+    figures: dict[str, dict[str, Any]] = {}
+    async with open_runtime(settings, pool_max=2) as rt:
+        windows = {
+            "first_page_ms": {label: Window() for label in readers},
+            "later_page_ms": {label: Window(below=marks[label][0]) for label in readers},
+            "deep_page_ms": {label: Window(below=marks[label][1]) for label in readers},
+        }
+        for name, window_of in windows.items():
+            everyone: list[float] = []
+            by_reader: dict[str, Spread] = {}
+            for label, reader in readers.items():
+                window = window_of[label]
+                for _ in range(3):  # warm up: connections, plans, caches
+                    await rt.blog.feed(reader, FeedMode.TIMELINE, window, PAGE)
+                times = [
+                    await _timed(rt.blog.feed(reader, FeedMode.TIMELINE, window, PAGE))
+                    for _ in range(samples)
+                ]
+                by_reader[label] = spread(times)
+                everyone += times
+            figures[name] = {**spread(everyone), "by_reader": by_reader}
+    return figures
+
+
+async def storage(settings: Settings) -> dict[str, int]:
+    """Bytes of feed state: the strategy's tables and indexes, and the cache's Redis keys."""
+    async with open_runtime(settings, pool_max=2) as rt:
+        async with rt.pool.connection() as conn:
+            postgres = await rt.engine.serving.storage_bytes(conn)
+        cache = await rt.engine.cache.memory_bytes() if rt.engine.cache is not None else 0
+    return {"postgres": postgres, "redis": cache, "total": postgres + cache}
+
+
+async def mismatches(settings: Settings, readers: list[int]) -> int:
+    """Pages that differ from pull for these readers (every mode, five pages, cursors)."""
+    async with open_runtime(settings, pool_max=2) as rt:
+        pull = PullStrategy(settings, rt.engine.defer)
+        report = await compare(rt.pool, rt.engine.serving, pull, readers)
+    return len(report.mismatches)
+
+
+async def _write_at_rate(rt: Runtime, authors: list[int], rate: int, seconds: float) -> int:
+    """Posts at ``rate`` per second for ``seconds``; how many were written."""
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    for i in range(total):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await rt.blog.create_post(authors[i % len(authors)], f"benchmark post {i}", None)
+    return total
+
+
+async def _read_meanwhile(rt: Runtime, readers: list[int], stop: asyncio.Event) -> int:
+    reads = 0
+    while not stop.is_set():
+        await rt.blog.feed(readers[reads % len(readers)], FeedMode.TIMELINE, Window(), PAGE)
+        reads += 1
+        await asyncio.sleep(0.01)
+    return reads
+
+
+async def _until_drained(url: str, limit_seconds: float) -> None:
+    for _ in range(int(limit_seconds * 10)):  # polls the queue table, bounded
+        if sql.scalar(url, "bench_jobs_pending") == 0:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def fanout_lag(
+    settings: Settings,
+    authors: list[int],
+    readers: list[int],
+    rates: tuple[int, ...],
+    seconds: float,
+) -> dict[str, Any]:
+    """Commit-to-every-feed lag of new posts at sustained write rates, while reads go on."""
+    url = settings.database_url
+    by_rate: dict[str, Any] = {}
+    everyone: list[float] = []
+    async with open_runtime(settings, pool_max=6) as rt:
+        for rate in rates:
+            marker = int(sql.scalar(url, "bench_job_marker"))
+            worker = asyncio.create_task(rt.run_worker(concurrency=2, delete_jobs="never"))
+            stop = asyncio.Event()
+            reading = asyncio.create_task(_read_meanwhile(rt, readers, stop))
+            started = time.perf_counter()
+            written = await _write_at_rate(rt, authors, rate, seconds)
+            achieved = written / (time.perf_counter() - started)
+            stop.set()
+            await reading
+            await _until_drained(url, 300)
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+            lags = sql.fanout_lags(url, marker)
+            by_rate[str(rate)] = {**spread(lags), "achieved_posts_per_s": round(achieved, 1)}
+            everyone += lags
+            sql.forget_jobs(url)
+    return {**spread(everyone), "by_rate": by_rate}
+
+
+async def fanout_throughput(settings: Settings, authors: list[int], posts: int) -> float:
+    """Feed entries written per second by two workers emptying a backlog of posts."""
+    url = settings.database_url
+    async with open_runtime(settings, pool_max=6) as rt:
+        before = sql.scalar(url, "bench_feed_entries")
+        for i in range(posts):
+            await rt.blog.create_post(authors[i % len(authors)], f"backlog post {i}", None)
+        started = time.perf_counter()
+        await rt.run_worker(concurrency=2, wait=False)
+        elapsed = time.perf_counter() - started
+        after = sql.scalar(url, "bench_feed_entries")
+    return round((after - before) / elapsed, 1) if elapsed > 0 else 0.0

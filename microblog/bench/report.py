@@ -1,0 +1,289 @@
+"""Writes a benchmark's results: ``<profile>.json``, ``<profile>.md`` and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SEED_CLAIMS = {
+    "feed query": ("50-200 ms", "5-20 ms", "<1 ms (cache) / 10-30 ms (miss)"),
+    "post write": ("13-23 ms", "13-23 ms + async fan-out", "13-23 ms + trigger"),
+    "fan-out": ("none", "~500 ms for 5,000 followers", "trigger"),
+    "storage": ("~2.3 GB (whole database)", "~150 GB", "~225 GB (view) + 1 MB (cache)"),
+    "consistency": ("real-time", "real-time", "5 min delay (or trigger-based)"),
+}
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def _bytes(value: int | float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 1 << 30:
+        return f"{value / (1 << 30):.2f} GB"
+    return f"{value / (1 << 20):.1f} MB"
+
+
+def _get(figures: dict[str, Any], *path: str) -> Any:
+    value: Any = figures
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _mixed(figures: dict[str, Any]) -> str:
+    rps, p99 = _get(figures, "mixed_load", "rps"), _get(figures, "mixed_load", "p99_ms")
+    return "—" if rps is None else f"{rps:,.0f} req/s, p99 {_ms(p99)}"
+
+
+def _worst_reader(figures: dict[str, Any], name: str, stat: str) -> float | None:
+    parts = _get(figures, name, "by_reader") or {}
+    values = [p[stat] for p in parts.values() if p.get(stat) is not None]
+    return max(values) if values else None
+
+
+def targets(name: str, figures: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for one strategy, from the benchmark spec."""
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def check(label: str, value: float | None, limit: float, show: str, below: bool = True) -> None:
+        met = None if value is None else (value <= limit if below else value >= limit)
+        rows.append((label, show, met))
+
+    first = _worst_reader(figures, "first_page_ms", "p99")
+    check("first page p99 ≤ 1 ms in process, every reader", first, 1.0, _ms(first))
+    if name == "pull":
+        check("pull alone p99 ≤ 15 ms, every reader", first, 15.0, _ms(first))
+    http = _worst_reader(figures, "http_first_page_ms", "p99")
+    check("first page p99 ≤ 10 ms over HTTP, every reader", http, 10.0, _ms(http))
+    authors = _get(figures, "post_create_ms", "by_author") or {}
+    create = max((a["p50"] for a in authors.values()), default=None)
+    check("post create p50 ≤ 3 ms over HTTP, any author", create, 3.0, _ms(create))
+    rate = figures.get("fanout_entries_per_s")
+    if rate is not None:
+        check("fan-out ≥ 250k entries/s", rate, 250_000, f"{rate:,.0f}/s", below=False)
+        lag = _get(figures, "fanout_lag_ms", "by_rate", "100", "p99")
+        check("fan-out lag p99 ≤ 1 s at 100 posts/s", lag, 1000.0, _ms(lag))
+    state = _get(figures, "storage_bytes", "total")
+    check("feed state ≤ 1 GB", state, float(1 << 30), _bytes(state))
+    rps = _get(figures, "mixed_load", "rps")
+    p99 = _get(figures, "mixed_load", "p99_ms")
+    if rps is not None and p99 is not None:
+        rows.append(
+            (
+                "mixed load ≥ 3,000 req/s with p99 ≤ 20 ms",
+                f"{rps:,.0f}/s, p99 {_ms(p99)}",
+                rps >= 3000 and p99 <= 20,
+            )
+        )
+    wrong = figures.get("mismatches")
+    rows.append(("pages equal pull's (mismatches = 0)", str(wrong), wrong == 0))
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The seed's Part 4.1 table with measured numbers, then the targets."""
+    strategies: dict[str, Any] = results["strategies"]
+    names = list(strategies)
+    m, s = results["machine"], results["settings"]
+    plan = s["plan"]
+    lines = [
+        f"# feedbench: `{results['profile']}` profile",
+        "",
+        f"Measured {results.get('finished_at', '')} on {m['cores']} cores, "
+        f"{m['memory_bytes'] / (1 << 30):.0f} GiB ({m['cpu']}); PostgreSQL "
+        f"{results['versions']['postgresql']}, Redis {results['versions']['redis']}, "
+        f"Python {results['versions']['python']}.",
+        f"Data: {plan['users']:,} users, {plan['posts']:,} posts, "
+        f"{plan['follows_per_user']:,} follows per user ({plan['shape']}), "
+        f"{plan['inactive_share']:.0%} inactive; database "
+        f"{_bytes(results['dataset']['database_bytes'])} before feed state.",
+        f"Settings: cap {s['feed_cap']}, matview {s['matview_per_reader']} per reader, "
+        f"cache TTL {s['cache_ttl_seconds']} s, server with {s['server_workers']} worker "
+        f"processes, {s['samples_per_reader']} in-process samples per reader and figure, "
+        f"wrk {s['http_seconds']} s per HTTP figure.",
+        "",
+        "## The seed's comparison (Part 4.1), claimed and measured",
+        "",
+        "Latencies are p50 / p99 (ms). In-process reads go through the service (feed query "
+        "and hydration); HTTP reads are `GET /api/v1/timelines/home` from wrk, one connection.",
+        "",
+        "| metric | seed: current | seed: fan-out | seed: matview | "
+        + " | ".join(f"`{n}`" for n in names)
+        + " |",
+        "|---" * (4 + len(names)) + "|",
+    ]
+
+    def row(label: str, claims: tuple[str, str, str], cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join([*claims, *cells]) + " |")
+
+    def pair(figures: dict[str, Any], name: str) -> str:
+        return f"{_ms(_get(figures, name, 'p50'))} / {_ms(_get(figures, name, 'p99'))}"
+
+    row(
+        "feed query, first page (in process)",
+        SEED_CLAIMS["feed query"],
+        [pair(f, "first_page_ms") for f in strategies.values()],
+    )
+    row(
+        "first page over HTTP",
+        ("105-306 ms total", "—", "—"),
+        [pair(f, "http_first_page_ms") for f in strategies.values()],
+    )
+    row(
+        "later page (cursor)",
+        ("—", "—", "—"),
+        [pair(f, "later_page_ms") for f in strategies.values()],
+    )
+    row(
+        "deep page (~1,000 posts down)",
+        ("—", "—", "—"),
+        [pair(f, "deep_page_ms") for f in strategies.values()],
+    )
+    row(
+        "post write (HTTP, as the author sees it)",
+        SEED_CLAIMS["post write"],
+        [pair(f, "post_create_ms") for f in strategies.values()],
+    )
+    row(
+        "fan-out lag (commit → every feed)",
+        SEED_CLAIMS["fan-out"],
+        [pair(f, "fanout_lag_ms") for f in strategies.values()],
+    )
+    row(
+        "fan-out throughput",
+        ("—", "—", "—"),
+        [
+            f"{f['fanout_entries_per_s']:,.0f} entries/s" if f.get("fanout_entries_per_s") else "—"
+            for f in strategies.values()
+        ],
+    )
+    row(
+        "storage of feed state",
+        SEED_CLAIMS["storage"],
+        [_bytes(_get(f, "storage_bytes", "total")) for f in strategies.values()],
+    )
+    row(
+        "mixed load 100:1 (16 connections)",
+        ("—", "—", "—"),
+        [_mixed(f) for f in strategies.values()],
+    )
+    row(
+        "consistency (mismatches with pull)",
+        SEED_CLAIMS["consistency"],
+        [str(f.get("mismatches")) for f in strategies.values()],
+    )
+    lines += ["", "## By reader (first page in process, p50 / p99 / max ms)", ""]
+    readers = list(results["dataset"]["readers"])
+    lines.append("| strategy | " + " | ".join(readers) + " |")
+    lines.append("|---" * (1 + len(readers)) + "|")
+    for name, f in strategies.items():
+        cells = []
+        for reader in readers:
+            part = _get(f, "first_page_ms", "by_reader", reader) or {}
+            cells.append(
+                f"{_ms(part.get('p50'))} / {_ms(part.get('p99'))} / {_ms(part.get('max'))}"
+            )
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines += ["", "## Targets (benchmark spec)", ""]
+    for name, f in strategies.items():
+        lines += [f"### `{name}`", "", "| target | measured | met |", "|---|---|---|"]
+        for label, shown, met in targets(name.split("+")[0], f):
+            mark = "—" if met is None else ("yes" if met else "**no**")
+            lines.append(f"| {label} | {shown} | {mark} |")
+        lines.append("")
+    lines += [
+        "Plots: `" + results["profile"] + "-latency.png` (first-page p99 by reader and "
+        "strategy), `"
+        + results["profile"]
+        + "-fanout-lag.png`, `"
+        + results["profile"]
+        + "-storage.png`. Every figure with its samples is in `"
+        + results["profile"]
+        + ".json`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plots(results: dict[str, Any], out_dir: Path) -> None:
+    """Latency by reader and strategy, fan-out lag against write rate, storage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    name = results["profile"]
+    strategies: dict[str, Any] = results["strategies"]
+    readers = list(results["dataset"]["readers"])
+
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(len(strategies), 1)
+    for i, (label, f) in enumerate(strategies.items()):
+        values = [(_get(f, "first_page_ms", "by_reader", r, "p99") or 0) for r in readers]
+        ax.bar([x + i * width for x in range(len(readers))], values, width, label=label)
+    ax.set_xticks([x + width * (len(strategies) - 1) / 2 for x in range(len(readers))], readers)
+    ax.set_yscale("log")
+    ax.set_ylabel("first page p99, ms (log)")
+    ax.set_title(f"{name}: first feed page in process, by reader")
+    ax.axhline(1.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out_dir / f"{name}-latency.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, f in strategies.items():
+        by_rate = _get(f, "fanout_lag_ms", "by_rate")
+        if not by_rate or "+cache" in label:
+            continue
+        rates = sorted(by_rate, key=int)
+        ax.plot(
+            [int(r) for r in rates],
+            [by_rate[r]["p99"] or 0 for r in rates],
+            "o-",
+            label=f"{label} p99",
+        )
+        ax.plot(
+            [int(r) for r in rates],
+            [by_rate[r]["p50"] or 0 for r in rates],
+            "o--",
+            label=f"{label} p50",
+        )
+    ax.set_xlabel("write rate, posts/s")
+    ax.set_ylabel("fan-out lag, ms")
+    ax.set_title(f"{name}: commit to every follower's feed")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / f"{name}-fanout-lag.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    labels = list(strategies)
+    ax.bar(
+        labels, [(_get(strategies[s], "storage_bytes", "total") or 0) / (1 << 20) for s in labels]
+    )
+    ax.axhline(1024, color="grey", linestyle="--", linewidth=0.8, label="1 GB target")
+    ax.set_ylabel("feed state, MB")
+    ax.set_title(f"{name}: storage of feed state")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / f"{name}-storage.png", dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict[str, Any], out_dir: Path) -> None:
+    """All three outputs into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = results["profile"]
+    (out_dir / f"{name}.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (out_dir / f"{name}.md").write_text(markdown(results))
+    plots(results, out_dir)

@@ -1,0 +1,81 @@
+"""A real ``microblog serve`` (two worker processes, in-process job workers) on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from microblog.settings import Settings
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, workers: int = 2) -> Iterator[str]:
+    """Run the server with these settings until the block ends; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MICROBLOG_DATABASE_URL": settings.database_url,
+        "MICROBLOG_REDIS_URL": settings.redis_url,
+        "MICROBLOG_FEED_STRATEGY": settings.feed_strategy,
+        "MICROBLOG_FEED_CACHE": settings.feed_cache,
+        "MICROBLOG_FEED_CAP": str(settings.feed_cap),
+        "MICROBLOG_ACTIVE_DAYS": str(settings.active_days),
+        "MICROBLOG_CELEBRITY_FOLLOWERS": str(settings.celebrity_followers),
+        "MICROBLOG_MATVIEW_PER_READER": str(settings.matview_per_reader),
+        "MICROBLOG_DB_POOL_MAX": str(settings.db_pool_max),
+        "MICROBLOG_SECRET_KEY": secrets.token_urlsafe(24),
+        "MICROBLOG_DEV_MODE": "0",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "microblog.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/api/v1/instance", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

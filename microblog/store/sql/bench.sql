@@ -1,0 +1,89 @@
+-- The benchmark's own queries: its data-set marker, reader activity, reader choice, sizes.
+
+-- name: bench_marker_table
+CREATE TABLE IF NOT EXISTS bench_dataset (fingerprint text NOT NULL);
+
+-- name: bench_marker_get
+SELECT fingerprint FROM bench_dataset;
+
+-- name: bench_marker_clear
+DELETE FROM bench_dataset;
+
+-- name: bench_marker_set
+INSERT INTO bench_dataset (fingerprint) VALUES (%(fingerprint)s);
+
+-- name: bench_activity
+-- A stable share of users inactive for a month, the rest active within the last five days.
+UPDATE users SET last_active_at = CASE
+    WHEN (id * 2654435761) %% 1000 < %(inactive_permille)s THEN now() - interval '30 days'
+    ELSE now() - make_interval(hours => (id %% 120)::int)
+END;
+
+-- name: bench_reader_most_follows
+SELECT id FROM users ORDER BY following_count DESC, id LIMIT 1;
+
+-- name: bench_reader_median
+SELECT id FROM users ORDER BY following_count, id
+OFFSET (SELECT count(*) / 2 FROM users) LIMIT 1;
+
+-- name: bench_reader_sparse
+-- Among the users who follow the fewest accounts (at least one), the one whose followed
+-- accounts have written the least.
+WITH fewest AS (
+    SELECT min(following_count) AS n FROM users WHERE following_count >= 1
+)
+SELECT u.id
+FROM users u, fewest
+WHERE u.following_count = fewest.n
+ORDER BY (SELECT coalesce(sum(a.posts_count), 0)
+          FROM follows f JOIN users a ON a.id = f.followed_id
+          WHERE f.follower_id = u.id), u.id
+LIMIT 1;
+
+-- name: bench_reader_fan_of_biggest
+SELECT f.follower_id AS id FROM follows f
+WHERE f.followed_id = (SELECT id FROM users ORDER BY followers_count DESC, id LIMIT 1)
+ORDER BY f.follower_id
+LIMIT 1;
+
+-- name: bench_reader_inactive
+SELECT id FROM users WHERE last_active_at < now() - interval '7 days'
+ORDER BY following_count DESC, id LIMIT 1;
+
+-- name: bench_sample_readers
+SELECT id FROM users WHERE following_count > 0 ORDER BY (id * 2654435761) %% 100003 LIMIT %(n)s;
+
+-- name: bench_authors
+-- Authors for generated writes: a deterministic spread of users with followers.
+SELECT id FROM users WHERE followers_count > 0 ORDER BY (id * 2654435761) %% 100019 LIMIT %(n)s;
+
+-- name: bench_database_bytes
+SELECT pg_database_size(current_database()) AS bytes;
+
+-- name: bench_feed_entries
+SELECT count(*) AS n FROM feed_entries;
+
+-- name: bench_job_marker
+SELECT coalesce(max(id), 0) AS id FROM procrastinate_jobs;
+
+-- name: bench_jobs_pending
+SELECT count(*) AS n FROM procrastinate_jobs
+WHERE status IN ('todo', 'doing') AND task_name = 'microblog:post_published';
+
+-- name: bench_fanout_lags
+-- Per post_published job since a marker: seconds from deferral (in the post's transaction)
+-- to success.
+SELECT extract(epoch FROM s.at - d.at) * 1000 AS ms
+FROM procrastinate_jobs j
+JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
+JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'succeeded'
+WHERE j.id > %(after)s AND j.task_name = 'microblog:post_published';
+
+-- name: bench_forget_jobs
+DELETE FROM procrastinate_jobs WHERE status IN ('succeeded', 'failed', 'cancelled', 'aborted');
+
+-- name: bench_reader_most_followed_author
+SELECT id FROM users WHERE %(n)s > 0 ORDER BY followers_count DESC, id LIMIT %(n)s;
+
+-- name: bench_reader_least_followed_author
+SELECT id FROM users WHERE followers_count > 0 ORDER BY followers_count, id LIMIT %(n)s;
