@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format browser-deps clean
+.PHONY: install run test lint format system-deps bench clean
 
 install: $(STAMP)
 
@@ -17,14 +17,24 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/python -m microblog.devserver
 
-# Chromium for the browser tests comes from Debian's packages (Playwright drives it).
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# From Debian's packages: Chromium for the browser tests (Playwright drives it) and wrk,
+# the load generator of the benchmark's HTTP figures.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: install browser-deps
+test: install system-deps
 	$(BIN)/python -m pytest
+
+# The benchmark (see docs/performance.md): PROFILE=seed|social|small.
+PROFILE ?= small
+bench: install system-deps
+	$(BIN)/microblog bench --profile $(PROFILE)
 
 lint: install
 	$(BIN)/ruff check microblog tests

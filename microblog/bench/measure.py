@@ -22,12 +22,22 @@ DEEP_POSITION = 1000  # past the fan-out cap of 800: served across the seam by p
 
 
 async def build_state(settings: Settings) -> float:
-    """Build the serving strategy's state for every reader; seconds taken."""
+    """Build the serving strategy's state for every reader from empty; seconds taken."""
+    sql.reset_push_state(settings.database_url)
     started = time.perf_counter()
     async with open_runtime(settings, pool_max=4) as rt:
-        await rebuild(rt.pool, rt.engine.serving, None, force=True)
+        await rebuild(rt.pool, rt.engine.serving, None, force=False)
         await rt.engine.maintain()
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    sql.vacuum(settings.database_url)
+    return elapsed
+
+
+async def drain(settings: Settings) -> None:
+    """Finish the jobs earlier figures queued (posts made over HTTP), unmeasured."""
+    async with open_runtime(settings, pool_max=4) as rt:
+        await rt.run_worker(concurrency=2, wait=False)
+    sql.forget_jobs(settings.database_url)
 
 
 async def issue_tokens(settings: Settings, user_ids: list[int]) -> dict[int, str]:

@@ -205,6 +205,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
                 results["strategies"][label] = figures
             if name in PUSH:
                 step(f"{name}: fan-out")
+                asyncio.run(measure.drain(settings))
                 lag = asyncio.run(
                     measure.fanout_lag(
                         settings, authors, sample, profile.write_rates, profile.rate_seconds

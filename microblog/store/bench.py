@@ -79,3 +79,15 @@ def forget_jobs(url: str) -> None:
     """Delete finished jobs (the benchmark keeps them to read their timings)."""
     with psycopg.connect(url) as conn:
         conn.execute(q("bench_forget_jobs"))
+
+
+def reset_push_state(url: str) -> None:
+    """Empty the push strategies' tables and give them fresh statistics afterwards."""
+    with psycopg.connect(url) as conn:
+        conn.execute(q("bench_reset_push_state"))
+
+
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE, as autovacuum would do after a bulk build (visibility map, statistics)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE feed_state, feed_entries, follows, posts, users")

@@ -66,6 +66,7 @@ async def refresh(conn: Conn, active_days: int, per_reader: int) -> None:
         row = await one(conn, "matview_begin_refresh", {"per_reader": per_reader})
         assert row is not None
         await execute(conn, "matview_refresh", {})
+        await execute(conn, "matview_analyze", {})
         await execute(conn, "matview_clear_stale", {"stale_upto": row["stale_upto"]})
 
 

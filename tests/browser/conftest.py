@@ -46,7 +46,7 @@ def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium. "
-            "Install it with `make browser-deps` (apt-get install chromium); "
+            "Install it with `make system-deps` (apt-get install chromium); "
             "Playwright's own browser downloads are not used.",
             pytrace=False,
         )

@@ -87,3 +87,7 @@ SELECT id FROM users WHERE %(n)s > 0 ORDER BY followers_count DESC, id LIMIT %(n
 
 -- name: bench_reader_least_followed_author
 SELECT id FROM users WHERE followers_count > 0 ORDER BY followers_count, id LIMIT %(n)s;
+
+-- name: bench_reset_push_state
+-- Start each push strategy's build from empty tables (no dead rows of the previous one).
+TRUNCATE feed_state, feed_entries, celebrities;

@@ -61,6 +61,11 @@ RETURNING (SELECT coalesce(max(id), 0) FROM matview_stale) AS stale_upto;
 -- name: matview_refresh
 REFRESH MATERIALIZED VIEW CONCURRENTLY user_feeds;
 
+-- name: matview_analyze
+-- Fresh statistics in the same transaction: the planner otherwise guesses the new view's
+-- size from nothing.
+ANALYZE user_feeds, matview_readers, matview_state;
+
 -- name: matview_clear_stale
 DELETE FROM matview_stale WHERE id <= %(stale_upto)s;
 

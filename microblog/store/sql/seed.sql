@@ -31,7 +31,7 @@ REFRESH MATERIALIZED VIEW user_feeds;
 -- of being maintained, or checked, row by row; follows' primary key too, as 25M ordered
 -- inserts into it cost more than sorting the rows once. Recreated by seed_create_indexes
 -- and seed_add_foreign_keys exactly as 0001_core.py defines them.
-DROP INDEX posts_author_id_id_idx, posts_parent_id_idx, follows_followed_id_idx;
+DROP INDEX posts_author_id_id_idx, posts_parent_id_idx, follows_followed_id_follower_id_idx;
 ALTER TABLE posts DROP CONSTRAINT posts_author_id_fkey;
 ALTER TABLE follows DROP CONSTRAINT follows_pkey,
                     DROP CONSTRAINT follows_follower_id_fkey,
@@ -78,7 +78,7 @@ SELECT setval(pg_get_serial_sequence('users', 'id'),
 -- The same names and definitions as 0001_core.py.
 CREATE INDEX posts_author_id_id_idx ON posts (author_id, id DESC);
 CREATE INDEX posts_parent_id_idx ON posts (parent_id) WHERE parent_id IS NOT NULL;
-CREATE INDEX follows_followed_id_idx ON follows (followed_id);
+CREATE INDEX follows_followed_id_follower_id_idx ON follows (followed_id, follower_id);
 ALTER TABLE follows ADD CONSTRAINT follows_pkey PRIMARY KEY (follower_id, followed_id);
 
 -- name: seed_add_foreign_keys

@@ -1,0 +1,88 @@
+"""The benchmark harness runs end to end on a tiny data set and finds no mismatch.
+
+A smoke test: it checks the harness and the shape of its report, never a timing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from rich.console import Console
+
+from microblog.bench import dataset
+from microblog.bench.profiles import PROFILES
+from microblog.bench.run import Options, run
+from tests.conftest import ADMIN_URL
+
+SMOKE = dataclasses.replace(
+    PROFILES["small"],
+    name="smoke",
+    samples=5,
+    http_seconds=1,
+    write_rates=(20,),
+    rate_seconds=1,
+    backlog_posts=20,
+    mixed_seconds=1,
+    verify_readers=10,
+)
+SPREAD = {"p50", "p99", "max"}
+
+
+@pytest.fixture
+def smoke_database() -> Iterator[str]:
+    """The smoke profile's database, dropped afterwards (whatever an earlier run left)."""
+    url = dataset.database_url(ADMIN_URL, SMOKE)
+    name = url.rpartition("/")[2]
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(drop)
+    yield url
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(drop)
+
+
+def test_the_small_profile_runs_and_every_strategy_matches_pull(
+    smoke_database: str, tmp_path: Path
+) -> None:
+    options = Options(
+        profile=SMOKE,
+        strategies=("pull", "fanout", "matview", "hybrid"),
+        caches=(False, True),
+        admin_url=ADMIN_URL,
+        redis_url="redis://127.0.0.1:6379/0",
+        out_dir=tmp_path,
+    )
+    with open(os.devnull, "w") as sink:
+        run(options, Console(file=sink))
+
+    results = json.loads((tmp_path / "smoke.json").read_text())
+    assert {"machine", "versions", "settings", "profile", "strategies"} <= set(results)
+    assert results["machine"]["cores"] >= 1
+    assert set(results["strategies"]) == {
+        f"{s}{c}" for s in ("pull", "fanout", "matview", "hybrid") for c in ("", "+cache")
+    }
+    for name, figures in results["strategies"].items():
+        assert figures["mismatches"] == 0, name
+        for figure in ("first_page_ms", "later_page_ms", "deep_page_ms"):
+            assert set(figures[figure]) >= SPREAD, (name, figure)
+            assert set(figures[figure]["by_reader"]) == set(results["dataset"]["readers"])
+        for figure in ("http_first_page_ms", "post_create_ms", "fanout_lag_ms"):
+            assert set(figures[figure]) >= SPREAD, (name, figure)
+        assert {"rps", "p99_ms"} <= set(figures["mixed_load"])
+        assert figures["mixed_load"]["errors"] == 0, name
+        assert figures["storage_bytes"]["total"] >= 0
+        pushed = name.split("+")[0] in ("fanout", "hybrid")
+        assert (figures["fanout_entries_per_s"] is not None) == pushed
+        if pushed:
+            assert figures["storage_bytes"]["postgres"] > 0
+            assert figures["fanout_lag_ms"]["by_rate"]["20"]["n"] > 0
+    markdown = (tmp_path / "smoke.md").read_text()
+    assert "| feed query, first page (in process) |" in markdown
+    for plot in ("latency", "fanout-lag", "storage"):
+        assert (tmp_path / f"smoke-{plot}.png").stat().st_size > 1000
