@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from microblog.seeding import SeedPlan
@@ -31,30 +32,26 @@ class Profile:
         )
 
 
+SEED = Profile(
+    "seed",
+    SeedPlan(10_000, 1_500_000, 2505, 1, "uniform"),
+    inactive_share=0.1,
+    samples=300,
+    http_seconds=3,
+    write_rates=(10, 50, 100),
+    rate_seconds=6,
+    backlog_posts=200,
+    mixed_seconds=10,
+    verify_readers=40,
+)
 PROFILES = {
-    "seed": Profile(
-        "seed",
-        SeedPlan(10_000, 1_500_000, 2505, 1, "uniform"),
-        inactive_share=0.1,
-        samples=300,
-        http_seconds=3,
-        write_rates=(10, 50, 100),
-        rate_seconds=6,
-        backlog_posts=200,
-        mixed_seconds=10,
-        verify_readers=40,
-    ),
-    "social": Profile(
-        "social",
-        SeedPlan(10_000, 1_500_000, 100, 1, "social"),
+    "seed": SEED,
+    # The same measurements on a heavy-tailed network (median 100 follows, stars, idlers).
+    "social": dataclasses.replace(
+        SEED,
+        name="social",
+        plan=SeedPlan(10_000, 1_500_000, 100, 1, "social"),
         inactive_share=0.3,
-        samples=300,
-        http_seconds=3,
-        write_rates=(10, 50, 100),
-        rate_seconds=6,
-        backlog_posts=200,
-        mixed_seconds=10,
-        verify_readers=40,
     ),
     "small": Profile(
         "small",
