@@ -183,7 +183,9 @@ def run(options: Options, console: Console) -> dict[str, Any]:
                 figures.update(
                     asyncio.run(measure.page_reads(cached, readers, marks, profile.samples))
                 )
-                figures["storage_bytes"] = asyncio.run(measure.storage(cached))
+                detail = asyncio.run(measure.storage(cached))
+                figures["storage_bytes"] = detail["total"]
+                figures["storage_detail"] = detail
                 done(f"{label}: reads")
                 if options.http:
                     step(f"{label}: http")

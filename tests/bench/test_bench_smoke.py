@@ -76,11 +76,11 @@ def test_the_small_profile_runs_and_every_strategy_matches_pull(
             assert set(figures[figure]) >= SPREAD, (name, figure)
         assert {"rps", "p99_ms"} <= set(figures["mixed_load"])
         assert figures["mixed_load"]["errors"] == 0, name
-        assert figures["storage_bytes"]["total"] >= 0
+        assert figures["storage_bytes"] == figures["storage_detail"]["total"] >= 0
         pushed = name.split("+")[0] in ("fanout", "hybrid")
         assert (figures["fanout_entries_per_s"] is not None) == pushed
         if pushed:
-            assert figures["storage_bytes"]["postgres"] > 0
+            assert figures["storage_detail"]["postgres"] > 0
             assert figures["fanout_lag_ms"]["by_rate"]["20"]["n"] > 0
     markdown = (tmp_path / "smoke.md").read_text()
     assert "| feed query, first page (in process) |" in markdown
