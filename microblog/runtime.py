@@ -40,13 +40,17 @@ class Runtime:
     blog: Microblog
 
     async def run_worker(
-        self, concurrency: int = 1, wait: bool = True, delete_jobs: str = "successful"
+        self,
+        concurrency: int = 1,
+        wait: bool = True,
+        delete_jobs: str = "successful",
+        signals: bool = False,
     ) -> None:
         """Process jobs (until cancelled, or with ``wait=False`` until none is left)."""
         await self.queue.run_worker_async(
             concurrency=concurrency,
             wait=wait,
-            install_signal_handlers=False,
+            install_signal_handlers=signals,
             additional_context=worker_context(self.engine),
             delete_jobs=delete_jobs,
         )

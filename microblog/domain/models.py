@@ -33,11 +33,6 @@ class Post:
     replies_count: int
     created_at: datetime
 
-    @property
-    def is_reply(self) -> bool:
-        """True for a reply (its parent may since have been deleted)."""
-        return self.parent_id is not None
-
 
 class FeedMode(enum.StrEnum):
     """The four feeds of section 1.3 of the seed document."""
@@ -54,8 +49,3 @@ class Page:
 
     posts: list[Post]
     next_cursor: int | None  # max_id of the next (older) page; None at the end
-
-    @property
-    def has_next(self) -> bool:
-        """True when an older page exists."""
-        return self.next_cursor is not None

@@ -20,8 +20,6 @@ from microblog.store import follows as follow_store
 from microblog.store.cache import FeedCache
 from microblog.store.db import Conn
 
-CACHED_MODES = (FeedMode.TIMELINE, FeedMode.FOLLOWING, FeedMode.MINE, FeedMode.ALL)
-
 
 @dataclass(frozen=True, slots=True)
 class IdPage:

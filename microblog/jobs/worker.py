@@ -9,9 +9,4 @@ from microblog.settings import Settings
 async def run_worker(settings: Settings, concurrency: int) -> None:
     """Process jobs until interrupted."""
     async with open_runtime(settings, pool_max=concurrency + 2) as runtime:
-        await runtime.queue.run_worker_async(
-            concurrency=concurrency,
-            install_signal_handlers=True,
-            additional_context={"engine": runtime.engine},
-            delete_jobs="successful",
-        )
+        await runtime.run_worker(concurrency=concurrency, signals=True)

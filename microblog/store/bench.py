@@ -82,7 +82,7 @@ def forget_jobs(url: str) -> None:
 
 
 def reset_push_state(url: str) -> None:
-    """Empty the push strategies' tables and give them fresh statistics afterwards."""
+    """Empty the push strategies' tables (the build that follows starts from nothing)."""
     with psycopg.connect(url) as conn:
         conn.execute(q("bench_reset_push_state"))
 
