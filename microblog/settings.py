@@ -60,6 +60,9 @@ class Settings:
         "", "Comma-separated strategies whose state is maintained besides the serving one."
     )
     feed_cap: int = _setting(800, "Entries kept per pushed feed (fanout, hybrid).")
+    fanout_batch: int = _setting(
+        100, "fanout, hybrid: most posts one fan-out statement takes from the outbox."
+    )
     feed_cache: str = _setting("off", "Cache of hot first pages: redis or off.")
     feed_cache_ttl_seconds: int = _setting(60, "Lifetime of a cached first page.")
     active_days: int = _setting(7, "hybrid: readers active within this many days are pushed.")
@@ -119,6 +122,7 @@ class Settings:
             raise SettingsError("MICROBLOG_FEED_ROLLOUT_PERCENT must be between 0 and 100")
         for name, value in (
             ("MICROBLOG_FEED_CAP", self.feed_cap),
+            ("MICROBLOG_FANOUT_BATCH", self.fanout_batch),
             ("MICROBLOG_MATVIEW_PER_READER", self.matview_per_reader),
             ("MICROBLOG_MATVIEW_REFRESH_SECONDS", self.matview_refresh_seconds),
             ("MICROBLOG_MAINTENANCE_SECONDS", self.maintenance_seconds),

@@ -21,7 +21,7 @@ ADMIN_URL = os.environ.get(
     "MICROBLOG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TABLES = (
-    "users, posts, follows, api_tokens, feed_state, feed_entries, celebrities, "
+    "users, posts, follows, api_tokens, feed_state, feed_entries, feed_outbox, celebrities, "
     "matview_readers, matview_stale, procrastinate_jobs, procrastinate_events, "
     "procrastinate_periodic_defers"
 )

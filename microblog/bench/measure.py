@@ -114,16 +114,18 @@ async def mismatches(settings: Settings, readers: list[int]) -> int:
     return len(report.mismatches)
 
 
-async def _write_at_rate(rt: Runtime, authors: list[int], rate: int, seconds: float) -> int:
-    """Posts at ``rate`` per second for ``seconds``; how many were written."""
+async def _write_at_rate(
+    rt: Runtime, authors: list[int], rate: int, seconds: float, written: dict[int, float]
+) -> None:
+    """Posts at ``rate`` per second for ``seconds``, each with the time its commit returned."""
     total = int(rate * seconds)
     started = time.perf_counter()
     for i in range(total):
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        await rt.blog.create_post(authors[i % len(authors)], f"benchmark post {i}", None)
-    return total
+        post = await rt.blog.create_post(authors[i % len(authors)], f"benchmark post {i}", None)
+        written[post.id] = time.perf_counter()
 
 
 async def _read_meanwhile(rt: Runtime, readers: list[int], stop: asyncio.Event) -> int:
@@ -135,11 +137,26 @@ async def _read_meanwhile(rt: Runtime, readers: list[int], stop: asyncio.Event) 
     return reads
 
 
-async def _until_drained(url: str, limit_seconds: float) -> None:
-    for _ in range(int(limit_seconds * 10)):  # polls the queue table, bounded
-        if sql.scalar(url, "bench_jobs_pending") == 0:
+async def _watch_outbox(
+    rt: Runtime, written: dict[int, float], lags: dict[int, float], writing: asyncio.Task[None]
+) -> None:
+    """Every 10 ms, the posts that left the outbox since the last look: their lag is from
+    their commit to now (at most one poll late). Bounded: gives up 300 s after the writes."""
+    deadline: float | None = None
+    while True:
+        pending = [p for p in written if p not in lags]
+        if pending:
+            async with rt.pool.connection() as conn:
+                still = await sql.waiting(conn, pending)
+            now = time.perf_counter()
+            lags.update({p: (now - written[p]) * 1000 for p in pending if p not in still})
+        elif writing.done():
             return
-        await asyncio.sleep(0.1)
+        if writing.done():
+            deadline = deadline or time.perf_counter() + 300
+            if time.perf_counter() > deadline:
+                return
+        await asyncio.sleep(0.01)
 
 
 async def fanout_lag(
@@ -150,27 +167,32 @@ async def fanout_lag(
     seconds: float,
 ) -> dict[str, Any]:
     """Commit-to-every-feed lag of new posts at sustained write rates, while reads go on."""
-    url = settings.database_url
     by_rate: dict[str, Any] = {}
     everyone: list[float] = []
     async with open_runtime(settings, pool_max=6) as rt:
         for rate in rates:
-            marker = int(sql.scalar(url, "bench_job_marker"))
-            worker = asyncio.create_task(rt.run_worker(concurrency=2, delete_jobs="never"))
+            worker = asyncio.create_task(rt.run_worker(concurrency=2, delete_jobs="always"))
             stop = asyncio.Event()
             reading = asyncio.create_task(_read_meanwhile(rt, readers, stop))
+            written: dict[int, float] = {}
+            lags: dict[int, float] = {}
             started = time.perf_counter()
-            written = await _write_at_rate(rt, authors, rate, seconds)
-            achieved = written / (time.perf_counter() - started)
+            writing = asyncio.create_task(_write_at_rate(rt, authors, rate, seconds, written))
+            watching = asyncio.create_task(_watch_outbox(rt, written, lags, writing))
+            await writing
+            achieved = len(written) / (time.perf_counter() - started)
             stop.set()
             await reading
-            await _until_drained(url, 300)
+            await watching
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
-            lags = sql.fanout_lags(url, marker)
-            by_rate[str(rate)] = {**spread(lags), "achieved_posts_per_s": round(achieved, 1)}
-            everyone += lags
-            sql.forget_jobs(url)
+            values = list(lags.values())
+            by_rate[str(rate)] = {
+                **spread(values),
+                "achieved_posts_per_s": round(achieved, 1),
+                "unfinished": len(written) - len(values),
+            }
+            everyone += values
     return {**spread(everyone), "by_rate": by_rate}
 
 

@@ -143,11 +143,12 @@ class FeedEngine:
     async def process_posts(self, post_ids: Sequence[int]) -> None:
         """Fan-out and cache invalidation for new posts."""
         async with self.pool.connection() as conn:
+            visible: set[int] = set()
             for strategy in self.maintained:
                 async with conn.transaction():
-                    await strategy.process_posts(conn, post_ids)
-            if self.cache is not None:
-                await self._invalidate_followers(conn, post_ids=post_ids)
+                    visible.update(await strategy.process_posts(conn, post_ids))
+            if self.cache is not None and visible:
+                await self._invalidate_followers(conn, post_ids=sorted(visible))
 
     async def process_deleted(self, post_id: int, author_id: int) -> None:
         """Removal of a deleted post from feeds and cached pages."""

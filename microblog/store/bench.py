@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from microblog.store.db import Conn, all_rows
 from microblog.store.queries import q
 
 READER_QUERIES = {
@@ -68,11 +69,10 @@ def scalar(url: str, name: str, **params: object) -> float:
     return float(value or 0)  # type: ignore[arg-type]
 
 
-def fanout_lags(url: str, after: int) -> list[float]:
-    """Milliseconds from deferral to success of the fan-out jobs after a job id."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(q("bench_fanout_lags"), {"after": after}).fetchall()
-    return [float(r[0]) for r in rows]
+async def waiting(conn: Conn, post_ids: list[int]) -> set[int]:
+    """The posts among these not fanned out yet."""
+    rows = await all_rows(conn, "bench_outbox_waiting", {"post_ids": post_ids})
+    return {int(row["post_id"]) for row in rows}
 
 
 def forget_jobs(url: str) -> None:

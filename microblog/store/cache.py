@@ -31,6 +31,19 @@ local gen = redis.call('GET', KEYS[1]) or '0'
 return {gen, redis.call('GET', KEYS[2] .. gen)}
 """
 
+# Invalidation of many readers in one command, done inside Redis: a post's followers are
+# thousands of keys, and one command per key would cost as much as the fan-out itself.
+# (Every key is a generation counter; a Redis Cluster would need them in one hash slot.)
+_BUMP = """
+for i = 1, #KEYS do
+    redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
+end
+return #KEYS
+"""
+# Keys per command: bounds the time Redis is busy with one script (a few milliseconds).
+BUMP_BATCH = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -48,6 +61,7 @@ class FeedCache:
         self.ttl = ttl_seconds
         self.depth = depth
         self._get = client.register_script(_GET)
+        self._bump = client.register_script(_BUMP)
         self._down_until = 0.0
         self._missed_invalidation = False
 
@@ -111,13 +125,12 @@ class FeedCache:
             owners.append(EVERYONE)
         if not owners:
             return
+        keys = [f"{PREFIX}:gen:{owner}" for owner in owners]
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for owner in owners:
-                    key = f"{PREFIX}:gen:{owner}"
-                    pipe.incr(key)
-                    pipe.expire(key, GENERATION_TTL_SECONDS)
-                await pipe.execute()
+            for start in range(0, len(keys), BUMP_BATCH):
+                await self._bump(
+                    keys=keys[start : start + BUMP_BATCH], args=[GENERATION_TTL_SECONDS]
+                )
             await self._recovered()
         except (RedisError, OSError) as exc:
             self._missed_invalidation = True

@@ -63,21 +63,10 @@ SELECT pg_database_size(current_database()) AS bytes;
 -- name: bench_feed_entries
 SELECT count(*) AS n FROM feed_entries;
 
--- name: bench_job_marker
-SELECT coalesce(max(id), 0) AS id FROM procrastinate_jobs;
-
--- name: bench_jobs_pending
-SELECT count(*) AS n FROM procrastinate_jobs
-WHERE status IN ('todo', 'doing') AND task_name = 'microblog:post_published';
-
--- name: bench_fanout_lags
--- Per post_published job since a marker: seconds from deferral (in the post's transaction)
--- to success.
-SELECT extract(epoch FROM s.at - d.at) * 1000 AS ms
-FROM procrastinate_jobs j
-JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
-JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'succeeded'
-WHERE j.id > %(after)s AND j.task_name = 'microblog:post_published';
+-- name: bench_outbox_waiting
+-- Which of these posts still wait in the fan-out outbox. A post leaves it in the
+-- transaction that writes it into every follower's feed, so absent means fanned out.
+SELECT post_id FROM feed_outbox WHERE post_id = ANY(%(post_ids)s);
 
 -- name: bench_forget_jobs
 DELETE FROM procrastinate_jobs WHERE status IN ('succeeded', 'failed', 'cancelled', 'aborted');
@@ -90,4 +79,4 @@ SELECT id FROM users WHERE followers_count > 0 ORDER BY followers_count, id LIMI
 
 -- name: bench_reset_push_state
 -- Start each push strategy's build from empty tables (no dead rows of the previous one).
-TRUNCATE feed_state, feed_entries, celebrities;
+TRUNCATE feed_state, feed_entries, celebrities, feed_outbox;
