@@ -99,8 +99,7 @@ class Microblog:
     async def user_for_token(self, token: str) -> User | None:
         """The user a bearer token belongs to."""
         async with self.pool.connection() as conn:
-            user_id = await tokens.user_for(conn, token)
-            return None if user_id is None else await users.by_id(conn, user_id)
+            return await tokens.user_for(conn, token)
 
     async def revoke_token(self, token: str) -> bool:
         """Revoke a bearer token."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from microblog.domain.models import User
 from microblog.store.db import Conn, one
+from microblog.store.users import to_user
 
 
 def _hash(token: str) -> bytes:
@@ -21,10 +23,10 @@ async def create(conn: Conn, token: str, user_id: int, scope: str) -> datetime:
     return row["created_at"]  # type: ignore[no-any-return]
 
 
-async def user_for(conn: Conn, token: str) -> int | None:
+async def user_for(conn: Conn, token: str) -> User | None:
     """The user a token belongs to, or None for an unknown or revoked token."""
     row = await one(conn, "token_user", {"token_hash": _hash(token)})
-    return None if row is None else int(row["user_id"])
+    return None if row is None else to_user(row)
 
 
 async def revoke(conn: Conn, token: str) -> bool:

@@ -7,15 +7,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from microblog.domain import rules
 from microblog.domain.errors import Invalid
 from microblog.domain.models import FeedMode, Page, User
 from microblog.web import mastodon, params
 from microblog.web.deps import ApiUser, Blog, MaybeApiUser
+from microblog.web.jsonresponse import FastJSONResponse
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], default_response_class=FastJSONResponse)
 
 
 def base_url(request: Request) -> str:
@@ -23,9 +23,9 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _page_response(request: Request, page: Page) -> JSONResponse:
+def _page_response(request: Request, page: Page) -> FastJSONResponse:
     base = base_url(request)
-    response = JSONResponse([mastodon.status(p, base) for p in page.posts])
+    response = FastJSONResponse([mastodon.status(p, base) for p in page.posts])
     links = []
     kept = {k: v for k, v in request.query_params.items() if k == "limit"}
     url = f"{base}{request.url.path}"
@@ -106,9 +106,9 @@ async def unfollow(account_id: str, user: ApiUser, service: Blog) -> dict[str, A
     return await _relationship(service, user, target.id)
 
 
-def _users_response(request: Request, found: list[User], limit: int) -> JSONResponse:
+def _users_response(request: Request, found: list[User], limit: int) -> FastJSONResponse:
     base = base_url(request)
-    response = JSONResponse([mastodon.account(u, base) for u in found])
+    response = FastJSONResponse([mastodon.account(u, base) for u in found])
     if len(found) == limit:
         url = f"{base}{request.url.path}?{urlencode({'limit': limit, 'max_id': found[-1].id})}"
         response.headers["Link"] = f'<{url}>; rel="next"'
@@ -116,7 +116,7 @@ def _users_response(request: Request, found: list[User], limit: int) -> JSONResp
 
 
 @router.get("/accounts/{account_id}/followers", summary="Accounts following this one")
-async def followers(request: Request, account_id: str, service: Blog) -> JSONResponse:
+async def followers(request: Request, account_id: str, service: Blog) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     found = await service.followers(_id(account_id), max_id, limit)
@@ -124,7 +124,7 @@ async def followers(request: Request, account_id: str, service: Blog) -> JSONRes
 
 
 @router.get("/accounts/{account_id}/following", summary="Accounts this one follows")
-async def following(request: Request, account_id: str, service: Blog) -> JSONResponse:
+async def following(request: Request, account_id: str, service: Blog) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     found = await service.following(_id(account_id), max_id, limit)
@@ -132,7 +132,7 @@ async def following(request: Request, account_id: str, service: Blog) -> JSONRes
 
 
 @router.get("/accounts/{account_id}/statuses", summary="An account's posts (mode mine)")
-async def account_statuses(request: Request, account_id: str, service: Blog) -> JSONResponse:
+async def account_statuses(request: Request, account_id: str, service: Blog) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     page = await service.user_posts(_id(account_id), window, limit)
     return _page_response(request, page)
@@ -179,19 +179,19 @@ async def status_context(request: Request, status_id: str, service: Blog) -> dic
 
 
 @router.get("/timelines/home", summary="Home timeline: own posts and followed accounts'")
-async def home(request: Request, user: ApiUser, service: Blog) -> JSONResponse:
+async def home(request: Request, user: ApiUser, service: Blog) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await service.feed(user.id, FeedMode.TIMELINE, window, limit))
 
 
 @router.get("/timelines/following", summary="Followed accounts' posts only (extension)")
-async def following_timeline(request: Request, user: ApiUser, service: Blog) -> JSONResponse:
+async def following_timeline(request: Request, user: ApiUser, service: Blog) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await service.feed(user.id, FeedMode.FOLLOWING, window, limit))
 
 
 @router.get("/timelines/public", summary="Every top-level post")
-async def public(request: Request, user: MaybeApiUser, service: Blog) -> JSONResponse:
+async def public(request: Request, user: MaybeApiUser, service: Blog) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await service.feed(None, FeedMode.ALL, window, limit))
 
@@ -227,7 +227,7 @@ async def instance(request: Request) -> dict[str, Any]:
     }
 
 
-v2 = APIRouter(prefix="/api/v2", tags=["api"])
+v2 = APIRouter(prefix="/api/v2", tags=["api"], default_response_class=FastJSONResponse)
 
 
 @v2.get("/instance", summary="About this server (Mastodon 4 shape)")

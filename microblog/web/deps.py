@@ -16,7 +16,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-def blog(request: Request) -> Microblog:
+async def blog(request: Request) -> Microblog:
     """The service the app runs."""
     return request.app.state.runtime.blog  # type: ignore[no-any-return]
 

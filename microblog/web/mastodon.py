@@ -13,9 +13,7 @@ from microblog.service import Token
 
 def iso(moment: datetime) -> str:
     """Mastodon's timestamp format: UTC with milliseconds and a Z."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def paragraph(text: str) -> str:

@@ -4,7 +4,11 @@ VALUES (%(token_hash)s, %(user_id)s, %(scope)s)
 RETURNING created_at;
 
 -- name: token_user
-SELECT user_id, scope FROM api_tokens WHERE token_hash = %(token_hash)s;
+-- The caller of an API request, in the one round trip every request makes.
+SELECT u.id, u.username, u.description, u.posts_count, u.followers_count, u.following_count,
+       u.created_at
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = %(token_hash)s;
 
 -- name: revoke_token
 DELETE FROM api_tokens WHERE token_hash = %(token_hash)s RETURNING user_id;
