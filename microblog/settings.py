@@ -61,7 +61,7 @@ class Settings:
     )
     feed_cap: int = _setting(800, "Entries kept per pushed feed (fanout, hybrid).")
     fanout_batch: int = _setting(
-        100, "fanout, hybrid: most posts one fan-out statement takes from the outbox."
+        100, "Most new posts one background job takes from the outbox (fan-out, cache)."
     )
     feed_cache: str = _setting("off", "Cache of hot first pages: redis or off.")
     feed_cache_ttl_seconds: int = _setting(60, "Lifetime of a cached first page.")

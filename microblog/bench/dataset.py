@@ -28,6 +28,8 @@ def ensure(admin_url: str, profile: Profile, reporter: seeder.Reporter | None = 
     if sql.fingerprint(url) != profile.fingerprint():
         seeder.seed(url, profile.plan, "password123", force=True, reporter=reporter)
         sql.mark(url, profile.fingerprint())
+    else:
+        sql.restore(url)
     # Activity is relative to now, so it is set again on every run.
     sql.set_activity(url, profile.inactive_share)
     return url

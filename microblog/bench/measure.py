@@ -97,13 +97,16 @@ async def page_reads(
     return figures
 
 
-async def storage(settings: Settings) -> dict[str, int]:
-    """Bytes of feed state: the strategy's tables and indexes, and the cache's Redis keys."""
+async def state_bytes(settings: Settings) -> int:
+    """Bytes of the serving strategy's tables and indexes in PostgreSQL."""
+    async with open_runtime(settings, pool_max=2) as rt, rt.pool.connection() as conn:
+        return await rt.engine.serving.storage_bytes(conn)
+
+
+async def cache_bytes(settings: Settings) -> int:
+    """Bytes of the cache's Redis keys (0 without the cache)."""
     async with open_runtime(settings, pool_max=2) as rt:
-        async with rt.pool.connection() as conn:
-            postgres = await rt.engine.serving.storage_bytes(conn)
-        cache = await rt.engine.cache.memory_bytes() if rt.engine.cache is not None else 0
-    return {"postgres": postgres, "redis": cache, "total": postgres + cache}
+        return await rt.engine.cache.memory_bytes() if rt.engine.cache is not None else 0
 
 
 async def mismatches(settings: Settings, readers: list[int]) -> int:

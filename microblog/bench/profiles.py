@@ -40,7 +40,7 @@ SEED = Profile(
     http_seconds=3,
     write_rates=(10, 50, 100),
     rate_seconds=6,
-    backlog_posts=200,
+    backlog_posts=1000,
     mixed_seconds=10,
     verify_readers=40,
 )

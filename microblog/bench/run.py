@@ -175,6 +175,8 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             step(f"{name}: verify")
             wrong = asyncio.run(measure.mismatches(settings, sorted({*readers.values(), *sample})))
             done(f"{name}: verify")
+            # The state as built, before the posts the HTTP figures write into it.
+            built = asyncio.run(measure.state_bytes(settings))
             for cache in options.caches:
                 label = f"{name}{'+cache' if cache else ''}"
                 cached = settings.replace(feed_cache="redis" if cache else "off")
@@ -183,9 +185,13 @@ def run(options: Options, console: Console) -> dict[str, Any]:
                 figures.update(
                     asyncio.run(measure.page_reads(cached, readers, marks, profile.samples))
                 )
-                detail = asyncio.run(measure.storage(cached))
-                figures["storage_bytes"] = detail["total"]
-                figures["storage_detail"] = detail
+                redis_bytes = asyncio.run(measure.cache_bytes(cached))
+                figures["storage_bytes"] = built + redis_bytes
+                figures["storage_detail"] = {
+                    "postgres": built,
+                    "redis": redis_bytes,
+                    "total": built + redis_bytes,
+                }
                 done(f"{label}: reads")
                 if options.http:
                     step(f"{label}: http")

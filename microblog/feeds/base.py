@@ -73,10 +73,9 @@ class FeedStrategy(abc.ABC):
 
     # Background work (in the job worker).
 
-    async def process_posts(self, conn: Conn, post_ids: Sequence[int]) -> Sequence[int]:
-        """Work left for later by ``post_created`` (fan-out); the posts whose effects this
-        call made visible (it may take others' posts along, or find its own taken)."""
-        return post_ids
+    async def process_posts(self, conn: Conn, post_ids: Sequence[int]) -> None:
+        """Work left for later by ``post_created`` (fan-out), for a batch of new posts taken
+        from the outbox in this transaction."""
 
     async def process_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
         """Work left for later by ``post_deleted`` (removal from feeds)."""

@@ -17,6 +17,7 @@ from microblog.domain.models import FeedMode
 from microblog.feeds.base import Deferrer, FeedStrategy, Window
 from microblog.feeds.pull import PullStrategy
 from microblog.store import follows as follow_store
+from microblog.store import outbox
 from microblog.store.cache import FeedCache
 from microblog.store.db import Conn
 
@@ -46,6 +47,7 @@ class FeedEngine:
         defer: Deferrer,
         cache: FeedCache | None = None,
         rollout_percent: int = 100,
+        batch: int = 100,
     ) -> None:
         self.serving = serving
         self.pull = pull
@@ -55,6 +57,7 @@ class FeedEngine:
         self.defer = defer
         self.cache = cache
         self.rollout_percent = rollout_percent
+        self.batch = batch
 
     def strategy_for(self, reader_id: int | None) -> FeedStrategy:
         """The strategy that serves this reader."""
@@ -107,6 +110,7 @@ class FeedEngine:
         for strategy in self.maintained:
             await strategy.post_created(conn, post_id, author_id, parent_id)
         if self._background_posts():
+            await outbox.put(conn, post_id)
             await self.defer(conn, "post_published", post_ids=[post_id])
 
     async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
@@ -141,14 +145,16 @@ class FeedEngine:
     # Background work, in the job worker ----------------------------------------------------
 
     async def process_posts(self, post_ids: Sequence[int]) -> None:
-        """Fan-out and cache invalidation for new posts."""
+        """Fan-out and cache invalidation for new posts, in batches from the outbox."""
         async with self.pool.connection() as conn:
-            visible: set[int] = set()
-            for strategy in self.maintained:
-                async with conn.transaction():
-                    visible.update(await strategy.process_posts(conn, post_ids))
-            if self.cache is not None and visible:
-                await self._invalidate_followers(conn, post_ids=sorted(visible))
+            async with conn.transaction():
+                # This job's posts and others waiting, except those another job holds.
+                taken = await outbox.take(conn, post_ids, self.batch)
+                if taken:
+                    for strategy in self.maintained:
+                        await strategy.process_posts(conn, taken)
+            if self.cache is not None and taken:
+                await self._invalidate_followers(conn, post_ids=taken)
 
     async def process_deleted(self, post_id: int, author_id: int) -> None:
         """Removal of a deleted post from feeds and cached pages."""

@@ -37,7 +37,6 @@ class FanoutStrategy(FeedStrategy):
         super().__init__(settings, defer)
         self.pull = PullStrategy(settings, defer)
         self.cap = settings.feed_cap
-        self.batch = settings.fanout_batch
 
     async def page(
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
@@ -91,20 +90,10 @@ class FanoutStrategy(FeedStrategy):
         await sql.lock_authors(conn, [followed_id])
         await sql.unmerge(conn, follower_id, followed_id)
 
-    async def post_created(
-        self, conn: Conn, post_id: int, author_id: int, parent_id: int | None
-    ) -> None:
-        """Put the post in the outbox; its job (or an earlier one) fans it out."""
-        await sql.enqueue(conn, post_id)
-
-    async def process_posts(self, conn: Conn, post_ids: Sequence[int]) -> Sequence[int]:
-        """Fan these posts out, with others waiting in the outbox, in one statement; the
-        posts fanned out (without these when another fan-out did them or holds them)."""
-        taken = await sql.take(conn, post_ids, self.batch)
-        if taken:
-            await sql.lock_authors(conn, await sql.authors_of(conn, taken))
-            await sql.fan_out(conn, taken, skip_celebrities=self.celebrities)
-        return taken
+    async def process_posts(self, conn: Conn, post_ids: Sequence[int]) -> None:
+        """Fan the posts out to their authors' followers, in one statement."""
+        await sql.lock_authors(conn, await sql.authors_of(conn, post_ids))
+        await sql.fan_out(conn, post_ids, skip_celebrities=self.celebrities)
 
     async def process_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
         """Remove the post's entries (reads already skip them: they join posts)."""

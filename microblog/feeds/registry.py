@@ -61,4 +61,5 @@ def make_engine(
         defer,
         cache=cache,
         rollout_percent=settings.feed_rollout_percent,
+        batch=settings.fanout_batch,
     )

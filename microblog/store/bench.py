@@ -37,6 +37,15 @@ def mark(url: str, value: str) -> None:
         conn.execute(q("bench_marker_set"), {"fingerprint": value})
 
 
+def restore(url: str) -> None:
+    """Remove what earlier runs wrote: their posts, tokens, jobs and feed state."""
+    with psycopg.connect(url) as conn:
+        conn.execute(q("bench_restore"))
+        conn.execute(q("bench_restore_state"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE posts")
+
+
 def set_activity(url: str, inactive_share: float) -> None:
     """Make a stable share of users inactive for a month, the rest recently active."""
     with psycopg.connect(url) as conn:

@@ -53,18 +53,6 @@ async def authors_of(conn: Conn, post_ids: Sequence[int]) -> list[int]:
     return [row["author_id"] for row in rows]
 
 
-async def enqueue(conn: Conn, post_id: int) -> None:
-    """Put a new post in the fan-out outbox."""
-    await execute(conn, "push_enqueue", {"post_id": post_id})
-
-
-async def take(conn: Conn, post_ids: Sequence[int], batch: int) -> list[int]:
-    """Take out of the outbox these posts and up to ``batch`` others waiting, except those
-    another fan-out holds; the posts to fan out now, oldest first."""
-    rows = await all_rows(conn, "push_take", {"post_ids": list(post_ids), "batch": batch})
-    return sorted(row["post_id"] for row in rows)
-
-
 async def fan_out(conn: Conn, post_ids: Sequence[int], skip_celebrities: bool) -> int:
     """Write the posts into their authors' followers' feeds; rows inserted."""
     params = {"post_ids": list(post_ids), "skip_celebrities": skip_celebrities, "max_id": MAX_ID}

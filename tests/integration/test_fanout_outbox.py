@@ -1,17 +1,19 @@
-"""The fan-out outbox: one job fans out every post waiting, jobs never wait for each other,
-cached pages follow the posts actually fanned out, and push state emptied as crash
-recovery empties UNLOGGED tables is rebuilt without a wrong page."""
+"""The outbox of new posts: one job fans out every post waiting, jobs never wait for each
+other, cached pages follow the posts a job actually took (for every strategy), and push
+state emptied as crash recovery empties UNLOGGED tables is rebuilt without a wrong page."""
 
 from __future__ import annotations
 
 import asyncio
 
 import psycopg
+import pytest
 
 from microblog.domain.models import FeedMode
 from microblog.feeds import Window
 from microblog.runtime import Runtime
 from microblog.settings import Settings
+from microblog.store import outbox
 from tests.conftest import flush_cache, open_stack
 from tests.integration.test_feed_engine import ids, make_users, scalar
 
@@ -61,17 +63,22 @@ async def test_job_leaves_a_post_held_by_another_fanout_to_it(settings: Settings
         first = await stack.blog.create_post(author, "first", None)
         second = await stack.blog.create_post(author, "second", None)
         async with stack.pool.connection() as conn, conn.transaction():
-            taken = await stack.engine.serving.process_posts(conn, [first.id])
-            assert list(taken) == [first.id, second.id]
+            # Another job, in the middle of its transaction.
+            taken = await outbox.take(conn, [first.id], 100)
+            assert taken == [first.id, second.id]
+            await stack.engine.serving.process_posts(conn, taken)
             # The second post's job neither waits (a worker stays free) nor writes it.
             await asyncio.wait_for(stack.engine.process_posts([second.id]), timeout=5)
             assert entries(url, reader) == 0
         assert entries(url, reader) == 2  # the holder's commit
 
 
-async def test_cached_pages_follow_posts_taken_by_another_job(settings: Settings) -> None:
+@pytest.mark.parametrize("name", ["fanout", "pull", "matview"])
+async def test_cached_pages_follow_posts_taken_by_another_job(
+    settings: Settings, name: str
+) -> None:
     url = settings.database_url
-    cached = settings.replace(feed_strategy="fanout", feed_cache="redis")
+    cached = settings.replace(feed_strategy=name, feed_cache="redis")
     async with open_stack(cached) as stack:
         await flush_cache(stack)
         reader, quiet, followed = make_users(url, 3)
@@ -97,10 +104,10 @@ async def test_emptied_push_state_is_rebuilt_and_never_wrong(settings: Settings)
         with psycopg.connect(url) as conn:
             persistence = conn.execute(
                 "SELECT array_agg(DISTINCT relpersistence) FROM pg_class"
-                " WHERE relname IN ('feed_state', 'feed_entries', 'feed_outbox')"
+                " WHERE relname IN ('feed_state', 'feed_entries')"
             ).fetchone()
             assert persistence == (["u"],)
-            conn.execute("TRUNCATE feed_state, feed_entries, feed_outbox")
+            conn.execute("TRUNCATE feed_state, feed_entries")
         later = await stack.blog.create_post(author, "after the crash", None)
         await stack.drain()
         expected = [later.id, *posts[::-1]]

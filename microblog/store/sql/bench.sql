@@ -2,15 +2,27 @@
 
 -- name: bench_marker_table
 CREATE TABLE IF NOT EXISTS bench_dataset (fingerprint text NOT NULL);
+ALTER TABLE bench_dataset ADD COLUMN IF NOT EXISTS last_post_id bigint;
 
 -- name: bench_marker_get
-SELECT fingerprint FROM bench_dataset;
+-- A marker without the last generated post is from an older harness: generate again.
+SELECT fingerprint FROM bench_dataset WHERE last_post_id IS NOT NULL;
 
 -- name: bench_marker_clear
 DELETE FROM bench_dataset;
 
 -- name: bench_marker_set
-INSERT INTO bench_dataset (fingerprint) VALUES (%(fingerprint)s);
+INSERT INTO bench_dataset (fingerprint, last_post_id)
+SELECT %(fingerprint)s, coalesce(max(id), 0) FROM posts;
+
+-- name: bench_restore
+-- Back to the generated data: a run writes posts (and tokens and jobs) into it, so without
+-- this every run would measure a slightly bigger data set than the one before.
+DELETE FROM posts WHERE id > (SELECT last_post_id FROM bench_dataset);
+
+-- name: bench_restore_state
+TRUNCATE api_tokens, feed_state, feed_entries, feed_outbox, celebrities,
+         procrastinate_jobs, procrastinate_events CASCADE;
 
 -- name: bench_activity
 -- A stable share of users inactive for a month, the rest active within the last five days.

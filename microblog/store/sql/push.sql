@@ -54,22 +54,6 @@ FROM (SELECT DISTINCT unnest(%(author_ids)s::bigint[]) AS author_id ORDER BY 1) 
 -- name: post_authors
 SELECT DISTINCT author_id FROM posts WHERE id = ANY(%(post_ids)s) ORDER BY author_id;
 
--- name: push_enqueue
--- A new post waits in the outbox until a fan-out takes it (in the post's transaction).
-INSERT INTO feed_outbox (post_id) VALUES (%(post_id)s) ON CONFLICT DO NOTHING;
-
--- name: push_take
--- The posts this fan-out writes, taken out of the outbox: these ones and the oldest others
--- waiting, up to batch, skipping those another fan-out holds (its commit makes them
--- visible, and a worker never waits for another). Several posts per statement write each
--- follower's index page once for all of them instead of once per post.
-DELETE FROM feed_outbox
-WHERE post_id IN (SELECT post_id FROM feed_outbox WHERE post_id = ANY(%(post_ids)s)
-                  FOR UPDATE SKIP LOCKED)
-   OR post_id IN (SELECT post_id FROM feed_outbox ORDER BY post_id LIMIT %(batch)s
-                  FOR UPDATE SKIP LOCKED)
-RETURNING post_id;
-
 -- name: push_fanout
 -- One statement for a batch of posts: every follower with a feed above the post's id, or a
 -- feed still being built (its build may have read the posts before this one committed).
@@ -219,7 +203,7 @@ SELECT id FROM users WHERE id > %(after)s ORDER BY id LIMIT %(batch)s;
 
 -- name: push_storage
 SELECT pg_total_relation_size('feed_entries') + pg_total_relation_size('feed_state')
-       + pg_total_relation_size('celebrities') + pg_total_relation_size('feed_outbox') AS bytes;
+       + pg_total_relation_size('celebrities') AS bytes;
 
 -- name: push_forget
 DELETE FROM feed_state WHERE user_id = %(reader_id)s;
