@@ -62,11 +62,16 @@ def clean_db(database_url: str) -> str:
     return database_url
 
 
+# A Redis database of the tests' own: a dev server or a benchmark (database 0) may be running.
+TEST_REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
 @pytest.fixture
 def settings(clean_db: str) -> Settings:
     """Settings for an app on the clean test database."""
     return Settings(
         database_url=clean_db,
+        redis_url=TEST_REDIS_URL,
         secret_key="test-secret-key-0123456789",
         db_pool_min=1,
         db_pool_max=4,

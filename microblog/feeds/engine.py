@@ -169,7 +169,12 @@ class FeedEngine:
         self, conn: Conn, post_ids: Sequence[int] = (), author_ids: Sequence[int] = ()
     ) -> None:
         assert self.cache is not None
-        readers = await follow_store.audience(conn, list(post_ids), list(author_ids))
+        # Only readers who read within the cache's lifetime can have a cached page: a post
+        # with 2,500 followers invalidates the few of them reading now, not all of them.
+        recent = await self.cache.recent_readers()
+        if recent is None:
+            return  # Redis is away: the cache drops every page when it answers again
+        readers = await follow_store.audience(conn, post_ids, author_ids, recent) if recent else []
         await self.cache.invalidate(readers, everyone=True)
 
     async def warm(self, strategy_name: str, reader_id: int) -> None:

@@ -5,6 +5,10 @@ Each reader has a generation counter; a cached page is stored under the generati
 before the page was computed, and invalidation increments the generation. A page computed
 from data older than an invalidation is thus stored under a generation nobody reads again,
 so a slow reader can never put a stale page back after the change.
+
+Every read also records its reader in a sorted set by time. A page lives ``ttl`` seconds
+after the read that stored it, so readers who read longer ago than that have no page left,
+and a post's invalidation needs to reach only the followers in that set.
 """
 
 from __future__ import annotations
@@ -25,10 +29,25 @@ GENERATION_TTL_SECONDS = 24 * 3600
 RETRY_AFTER_SECONDS = 1.0
 EVERYONE = "all"
 
-# One round trip: the reader's generation, and the page stored under it.
+READERS_KEY = f"{PREFIX}:readers"
+# Margin for a page computed slowly between its read and its store.
+READERS_SLACK_SECONDS = 10
+
+# One round trip: record the reader as recent (before reading the generation, so that an
+# invalidation that misses the reader's record also precedes the page's computation), then
+# the reader's generation and the page stored under it.
 _GET = """
+redis.call('ZADD', KEYS[3], redis.call('TIME')[1], ARGV[1])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
 local gen = redis.call('GET', KEYS[1]) or '0'
 return {gen, redis.call('GET', KEYS[2] .. gen)}
+"""
+
+# The readers who read within the last ARGV[1] seconds; older records are dropped.
+_RECENT = """
+local since = tonumber(redis.call('TIME')[1]) - tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. since)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 """
 
 # Invalidation of many readers in one command, done inside Redis: a post's followers are
@@ -62,6 +81,7 @@ class FeedCache:
         self.depth = depth
         self._get = client.register_script(_GET)
         self._bump = client.register_script(_BUMP)
+        self._recent = client.register_script(_RECENT)
         self._down_until = 0.0
         self._missed_invalidation = False
 
@@ -96,7 +116,10 @@ class FeedCache:
             return Hit(None, None)
         gen_key, page_prefix = self._keys(reader_id, mode)
         try:
-            gen, raw = await self._get(keys=[gen_key, page_prefix])
+            gen, raw = await self._get(
+                keys=[gen_key, page_prefix, READERS_KEY],
+                args=[self._owner(reader_id), self.ttl + READERS_SLACK_SECONDS],
+            )
             await self._recovered()
         except (RedisError, OSError) as exc:
             await self._failed(exc)
@@ -117,6 +140,20 @@ class FeedCache:
             await self.client.set(page_prefix + generation, json.dumps(ids), ex=self.ttl)
         except (RedisError, OSError) as exc:
             await self._failed(exc)
+
+    async def recent_readers(self) -> list[int] | None:
+        """Readers who may have a cached page (None when Redis does not answer)."""
+        try:
+            members = await self._recent(
+                keys=[READERS_KEY], args=[self.ttl + READERS_SLACK_SECONDS]
+            )
+            await self._recovered()
+        except (RedisError, OSError) as exc:
+            self._missed_invalidation = True
+            await self._failed(exc)
+            return None
+        owners = (m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        return [int(owner) for owner in owners if owner != EVERYONE]
 
     async def invalidate(self, reader_ids: Iterable[int], everyone: bool = False) -> None:
         """Make the readers' cached pages (and the ``all`` page) unreachable."""

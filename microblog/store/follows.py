@@ -31,8 +31,10 @@ async def followers_among(conn: Conn, followed_id: int, ids: Sequence[int]) -> s
     return {row["follower_id"] for row in rows}
 
 
-async def audience(conn: Conn, post_ids: Sequence[int], author_ids: Sequence[int]) -> list[int]:
-    """Followers of the given posts' authors and of the given authors."""
-    params = {"post_ids": list(post_ids), "author_ids": list(author_ids)}
+async def audience(
+    conn: Conn, post_ids: Sequence[int], author_ids: Sequence[int], among: Sequence[int]
+) -> list[int]:
+    """Those of ``among`` who follow the given posts' authors or the given authors."""
+    params = {"post_ids": list(post_ids), "author_ids": list(author_ids), "among": list(among)}
     rows = await all_rows(conn, "audience", params)
     return [row["follower_id"] for row in rows]

@@ -18,7 +18,7 @@ from rich.console import Console
 from microblog.bench import dataset
 from microblog.bench.profiles import PROFILES
 from microblog.bench.run import Options, run
-from tests.conftest import ADMIN_URL
+from tests.conftest import ADMIN_URL, TEST_REDIS_URL
 
 SMOKE = dataclasses.replace(
     PROFILES["small"],
@@ -55,7 +55,7 @@ def test_the_small_profile_runs_and_every_strategy_matches_pull(
         strategies=("pull", "fanout", "matview", "hybrid"),
         caches=(False, True),
         admin_url=ADMIN_URL,
-        redis_url="redis://127.0.0.1:6379/0",
+        redis_url=TEST_REDIS_URL,
         out_dir=tmp_path,
     )
     with open(os.devnull, "w") as sink:

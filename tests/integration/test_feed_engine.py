@@ -255,6 +255,37 @@ async def test_cache_is_invalidated_by_every_change_and_expires(settings: Settin
             client.close()
 
 
+async def test_a_post_invalidates_only_followers_who_read_lately(settings: Settings) -> None:
+    url = settings.database_url
+    cached = settings.replace(feed_cache="redis", feed_cache_ttl_seconds=30)
+    async with open_stack(cached) as stack:
+        await flush_cache(stack)
+        reading, away, author = make_users(url, 3)
+        await stack.blog.follow(reading, author)
+        await stack.blog.follow(away, author)
+        assert await ids(stack, reading) == []  # cached now
+        client = redis.Redis.from_url(cached.redis_url)
+        try:
+
+            def generations() -> list[bytes | None]:
+                return [client.get(f"mb:feed:gen:{r}") for r in (reading, away)]  # type: ignore[misc]
+
+            before = generations()
+            post = await stack.blog.create_post(author, "news", None)
+            await stack.drain()
+            assert await ids(stack, reading) == [post.id]
+            after = generations()
+            assert after[0] != before[0]
+            # Never read, so no page to drop: no write for this follower.
+            assert after[1] == before[1]
+            # A reader whose last read is older than a page's lifetime is forgotten.
+            client.zadd("mb:feed:readers", {str(reading): 1})
+            assert await stack.engine.cache.recent_readers() == []  # type: ignore[union-attr]
+        finally:
+            client.close()
+        assert await ids(stack, away) == [post.id]
+
+
 @pytest.mark.parametrize("name", ["fanout", "hybrid"])
 async def test_readers_without_a_feed_never_see_an_empty_page(
     settings: Settings, name: str

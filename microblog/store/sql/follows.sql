@@ -19,11 +19,12 @@ SELECT follower_id FROM follows
 WHERE followed_id = %(followed_id)s AND follower_id = ANY(%(ids)s);
 
 -- name: audience
--- Readers whose feeds show posts of these posts' authors (or of these authors).
+-- Readers among these whose feeds show posts of these posts' authors (or of these authors).
 SELECT DISTINCT f.follower_id
 FROM follows f
 WHERE f.followed_id IN (
     SELECT author_id FROM posts WHERE id = ANY(%(post_ids)s)
     UNION
     SELECT unnest(%(author_ids)s::bigint[])
-);
+)
+  AND f.follower_id = ANY(%(among)s);
