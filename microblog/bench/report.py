@@ -146,39 +146,19 @@ def markdown(results: dict[str, Any]) -> str:
     def pair(figures: dict[str, Any], name: str) -> str:
         return f"{_ms(_get(figures, name, 'p50'))} / {_ms(_get(figures, name, 'p99'))}"
 
-    row(
-        "feed query, first page (in process)",
-        SEED_CLAIMS["feed query"],
-        [pair(f, "first_page_ms") for f in strategies.values()],
-    )
-    row(
-        "first page over HTTP",
-        ("105-306 ms total", "—", "—"),
-        [pair(f, "http_first_page_ms") for f in strategies.values()],
-    )
-    row(
-        "later page (cursor)",
-        ("—", "—", "—"),
-        [pair(f, "later_page_ms") for f in strategies.values()],
-    )
-    row(
-        "deep page (~1,000 posts down)",
-        ("—", "—", "—"),
-        [pair(f, "deep_page_ms") for f in strategies.values()],
-    )
-    row(
-        "post write (HTTP, as the author sees it)",
-        SEED_CLAIMS["post write"],
-        [pair(f, "post_create_ms") for f in strategies.values()],
-    )
-    row(
-        "fan-out lag (commit → every feed)",
-        SEED_CLAIMS["fan-out"],
-        [pair(f, "fanout_lag_ms") for f in strategies.values()],
-    )
+    none = ("—", "—", "—")
+    for label, claims, figure in (
+        ("feed query, first page (in process)", SEED_CLAIMS["feed query"], "first_page_ms"),
+        ("first page over HTTP", ("105-306 ms total", "—", "—"), "http_first_page_ms"),
+        ("later page (cursor)", none, "later_page_ms"),
+        ("deep page (~1,000 posts down)", none, "deep_page_ms"),
+        ("post write (HTTP, as the author sees it)", SEED_CLAIMS["post write"], "post_create_ms"),
+        ("fan-out lag (commit → every feed)", SEED_CLAIMS["fan-out"], "fanout_lag_ms"),
+    ):
+        row(label, claims, [pair(f, figure) for f in strategies.values()])
     row(
         "fan-out throughput",
-        ("—", "—", "—"),
+        none,
         [
             f"{f['fanout_entries_per_s']:,.0f} entries/s" if f.get("fanout_entries_per_s") else "—"
             for f in strategies.values()
@@ -191,7 +171,7 @@ def markdown(results: dict[str, Any]) -> str:
     )
     row(
         "mixed load 100:1 (16 connections)",
-        ("—", "—", "—"),
+        none,
         [_mixed(f) for f in strategies.values()],
     )
     row(

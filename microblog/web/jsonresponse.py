@@ -1,5 +1,6 @@
 """JSON responses encoded by orjson: a page of 20 statuses is ~20 KB of JSON, and the
-standard library's encoder was the largest single cost of rendering it."""
+standard library's encoder was the largest single cost of rendering it. (FastAPI's own
+``ORJSONResponse`` is deprecated and warns on use.)"""
 
 from __future__ import annotations
 

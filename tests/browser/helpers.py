@@ -38,24 +38,24 @@ def follow(api: httpx.Client, token: str, username: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def sign_up(page: Page, username: str) -> None:
-    """Sign up through the form, as a newcomer does; ends on the home page."""
-    page.goto("/signup")
+def _submit_credentials(page: Page, path: str, button: str, username: str) -> None:
+    """Fill the username and password form at ``path``; ends logged in on the home page."""
+    page.goto(path)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name=button).click()
     page.wait_for_url(re.compile(r"/$"))
     expect(page.locator("header.top nav")).to_contain_text(f"@{username}")
+
+
+def sign_up(page: Page, username: str) -> None:
+    """Sign up through the form, as a newcomer does; ends on the home page."""
+    _submit_credentials(page, "/signup", "Create account", username)
 
 
 def log_in(page: Page, username: str) -> None:
     """Log in through the form."""
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
-    expect(page.locator("header.top nav")).to_contain_text(f"@{username}")
+    _submit_credentials(page, "/login", "Log in", username)
 
 
 def post_ids(page: Page, scope: str = "#feed") -> list[int]:
