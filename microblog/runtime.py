@@ -1,6 +1,7 @@
 """Everything a running microblog holds: pool, Redis client, job queue, feed engine, service.
 
-The web app, ``microblog worker``, the benchmark and the tests all open it the same way.
+The web app, ``microblog worker``, ``microblog feeds …``, the benchmark and the tests all
+open it the same way. It sits above every package it wires together.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import procrastinate
 import redis.asyncio as aioredis
 from psycopg_pool import AsyncConnectionPool
 
+from microblog.domain.types import Conn
 from microblog.feeds import FeedEngine, make_engine
-from microblog.jobs.queue import Jobs, make_queue
+from microblog.jobs.queue import QueueJobs, make_queue
 from microblog.jobs.tasks import worker_context
 from microblog.service import Microblog
 from microblog.settings import Settings
-from microblog.store.db import Conn, make_pool
+from microblog.store.db import make_pool
 
 
 def make_redis(settings: Settings) -> aioredis.Redis:
@@ -37,7 +39,7 @@ class Runtime:
     redis: aioredis.Redis
     queue: procrastinate.App
     engine: FeedEngine
-    blog: Microblog
+    microblog: Microblog
 
     async def run_worker(
         self,
@@ -61,17 +63,19 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, pool_max: int | None = None) -> AsyncIterator[Runtime]:
-    """Open the pool, Redis client, queue and engine; close them all afterwards."""
+async def open_runtime(
+    settings: Settings, pool_max: int | None = None, strategy: str | None = None
+) -> AsyncIterator[Runtime]:
+    """Open the pool, Redis client, queue and engine (serving ``strategy`` instead of the
+    configured one, when given); close them all afterwards."""
     queue = make_queue(settings)
     pool = make_pool(settings.database_url, settings.db_pool_min, pool_max or settings.db_pool_max)
     await pool.open()
     redis_client = make_redis(settings)
-    engine = make_engine(settings, pool, Jobs(queue), redis_client)
+    engine = make_engine(settings, pool, QueueJobs(queue), redis_client, strategy)
     try:
         async with queue.open_async():
             yield Runtime(settings, pool, redis_client, queue, engine, Microblog(pool, engine))
     finally:
-        await engine.close()
         await redis_client.aclose()
         await pool.close()

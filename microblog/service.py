@@ -1,7 +1,8 @@
 """The microblog's verbs. The HTML pages and the JSON API both call these, and nothing else.
 
-Each verb takes its own connection from the pool; writes run in one transaction together
-with the feed engine's event hook, so a strategy's bookkeeping commits with the change.
+Each verb takes its own connection from the pool. A write runs inside ``engine.change``:
+one transaction that also holds the feed engine's work for it, and cached pages dropped
+once it has committed.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from microblog import passwords
 from microblog.domain import rules
 from microblog.domain.errors import Forbidden, Invalid, NotFound
 from microblog.domain.models import FeedMode, Page, Post, User
-from microblog.feeds import FeedEngine, Window
+from microblog.domain.types import Conn, Window
+from microblog.feeds import FeedEngine
 from microblog.store import follows, posts, tokens, users
-from microblog.store.db import Conn
 
 TOKEN_SCOPE = "read write follow"
 ACTIVITY_SECONDS = 60.0
@@ -137,12 +138,11 @@ class Microblog:
         """Publish a post (a reply when ``parent_id`` is given)."""
         text = rules.post_content(content)
         async with self.pool.connection() as conn:
-            async with conn.transaction():
+            async with self.engine.change(conn) as change:
                 if parent_id is not None and await posts.author_of(conn, parent_id) is None:
                     raise NotFound("The post you are replying to does not exist")
                 post_id = await posts.create(conn, author_id, text, parent_id)
-                await self.engine.post_created(conn, post_id, author_id, parent_id)
-            await self.engine.committed_post(author_id, top_level=parent_id is None)
+                await change.post_created(post_id, author_id, top_level=parent_id is None)
             post = await posts.get(conn, post_id)
         assert post is not None
         return post
@@ -157,15 +157,14 @@ class Microblog:
 
     async def delete_post(self, reader_id: int, post_id: int) -> Post:
         """Delete one's own post; the post as it was."""
-        async with self.pool.connection() as conn, conn.transaction():
+        async with self.pool.connection() as conn, self.engine.change(conn) as change:
             post = await posts.get(conn, post_id)
             if post is None:
                 raise NotFound("No such post")
             if post.author.id != reader_id:
                 raise Forbidden("You can only delete your own posts")
             if await posts.delete(conn, post_id, reader_id):
-                await self.engine.post_deleted(conn, post_id, reader_id)
-        await self.engine.committed_post(reader_id, top_level=True)
+                await change.post_deleted(post_id, reader_id)
         return post
 
     async def thread(self, post_id: int) -> Thread:
@@ -185,12 +184,11 @@ class Microblog:
         if follower_id == followed_id:
             raise Invalid("You can't follow yourself", "id")
         async with self.pool.connection() as conn:
-            async with conn.transaction():
+            async with self.engine.change(conn) as change:
                 if await users.by_id(conn, followed_id) is None:
                     raise NotFound("No such user")
                 if await follows.follow(conn, follower_id, followed_id):
-                    await self.engine.followed(conn, follower_id, followed_id)
-            await self.engine.committed_follow(follower_id)
+                    await change.followed(follower_id, followed_id)
             target = await users.by_id(conn, followed_id)
         assert target is not None
         return target
@@ -198,12 +196,11 @@ class Microblog:
     async def unfollow(self, follower_id: int, followed_id: int) -> User:
         """Stop following a user (not following is fine); the user with fresh counts."""
         async with self.pool.connection() as conn:
-            async with conn.transaction():
+            async with self.engine.change(conn) as change:
                 if await users.by_id(conn, followed_id) is None:
                     raise NotFound("No such user")
                 if await follows.unfollow(conn, follower_id, followed_id):
-                    await self.engine.unfollowed(conn, follower_id, followed_id)
-            await self.engine.committed_follow(follower_id)
+                    await change.unfollowed(follower_id, followed_id)
             target = await users.by_id(conn, followed_id)
         assert target is not None
         return target

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from microblog.domain import schedule
+
 DEV_SECRET = "dev-secret-change-me"
 
 
@@ -70,11 +72,15 @@ class Settings:
         10_000, "hybrid: authors with more followers are merged at read time, not pushed."
     )
     matview_refresh_seconds: int = _setting(
-        300, "matview: seconds between REFRESH MATERIALIZED VIEW CONCURRENTLY runs."
+        300,
+        "matview: seconds between REFRESH MATERIALIZED VIEW CONCURRENTLY runs (a multiple of "
+        "MICROBLOG_MAINTENANCE_SECONDS).",
     )
     matview_per_reader: int = _setting(200, "matview: posts the view holds per reader.")
     maintenance_seconds: int = _setting(
-        60, "Seconds between feed maintenance passes (trim, retire, celebrities)."
+        60,
+        "Seconds between feed maintenance passes (trim, retire, celebrities, view refresh); "
+        "it must divide a minute, an hour or a day.",
     )
     page_size: int = _setting(20, "Posts per feed page in the HTML pages (the API takes `limit`).")
     db_pool_min: int = _setting(2, "Minimum PostgreSQL connections per server process.")
@@ -132,6 +138,16 @@ class Settings:
         ):
             if value < 1:
                 raise SettingsError(f"{name} must be at least 1")
+        try:
+            schedule.cron_for(self.maintenance_seconds)
+        except ValueError as exc:
+            raise SettingsError(f"MICROBLOG_MAINTENANCE_SECONDS: {exc}") from exc
+        if self.matview_refresh_seconds % self.maintenance_seconds:
+            raise SettingsError(
+                f"MICROBLOG_MATVIEW_REFRESH_SECONDS ({self.matview_refresh_seconds}) must be a "
+                f"multiple of MICROBLOG_MAINTENANCE_SECONDS ({self.maintenance_seconds}): the "
+                "view is refreshed by the maintenance pass"
+            )
 
     @property
     def dual_write(self) -> list[str]:

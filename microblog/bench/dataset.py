@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from microblog.bench import store as bench_store
 from microblog.bench.profiles import Profile
-from microblog.store import bench as sql
 from microblog.store import migrate
 from microblog.store import seed as seeder
 
@@ -25,11 +25,11 @@ def ensure(admin_url: str, profile: Profile, reporter: seeder.Reporter | None = 
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')  # our own name, not input
     migrate.upgrade(url)
-    if sql.fingerprint(url) != profile.fingerprint():
+    if bench_store.fingerprint(url) != profile.fingerprint():
         seeder.seed(url, profile.plan, "password123", force=True, reporter=reporter)
-        sql.mark(url, profile.fingerprint())
+        bench_store.mark(url, profile.fingerprint())
     else:
-        sql.restore(url)
+        bench_store.restore(url)
     # Activity is relative to now, so it is set again on every run.
-    sql.set_activity(url, profile.inactive_share)
+    bench_store.set_activity(url, profile.inactive_share)
     return url

@@ -7,15 +7,15 @@ import asyncio
 import time
 from typing import Any
 
+from microblog.bench import store as bench_store
 from microblog.bench.stats import Spread, spread
-from microblog.domain.models import FeedMode
-from microblog.feeds import Window
-from microblog.feeds.pull import PullStrategy
+from microblog.domain.types import FeedMode, Window
+from microblog.feeds import available, load
 from microblog.feeds.rebuild import rebuild
 from microblog.feeds.verify import compare
 from microblog.runtime import Runtime, open_runtime
 from microblog.settings import Settings
-from microblog.store import bench as sql
+from microblog.store import catalog
 
 PAGE = 20
 DEEP_POSITION = 1000  # past the fan-out cap of 800: served across the seam by pull
@@ -23,27 +23,32 @@ DEEP_POSITION = 1000  # past the fan-out cap of 800: served across the seam by p
 
 async def build_state(settings: Settings) -> float:
     """Build the serving strategy's state for every reader from empty; seconds taken."""
-    sql.reset_push_state(settings.database_url)
-    started = time.perf_counter()
-    async with open_runtime(settings, pool_max=4) as rt:
-        await rebuild(rt.pool, rt.engine.serving, None, force=False)
-        await rt.engine.maintain()
-    elapsed = time.perf_counter() - started
-    sql.vacuum(settings.database_url)
+    async with open_runtime(settings, pool_max=4) as runtime:
+        strategy = runtime.engine.serving
+        async with runtime.pool.connection() as conn:
+            # Every strategy's state from earlier runs goes: the build starts from nothing,
+            # and the database measured holds only this strategy's.
+            for name in available():
+                await load(name, settings, runtime.engine.jobs).forget(conn, None)
+        started = time.perf_counter()
+        await rebuild(runtime.pool, strategy, None, force=False)
+        await runtime.engine.maintain()
+        elapsed = time.perf_counter() - started
+    bench_store.vacuum(settings.database_url, strategy.tables)
     return elapsed
 
 
 async def drain(settings: Settings) -> None:
     """Finish the jobs earlier figures queued (posts made over HTTP), unmeasured."""
-    async with open_runtime(settings, pool_max=4) as rt:
-        await rt.run_worker(concurrency=2, wait=False)
-    sql.forget_jobs(settings.database_url)
+    async with open_runtime(settings, pool_max=4) as runtime:
+        await runtime.run_worker(concurrency=2, wait=False)
+    bench_store.forget_jobs(settings.database_url)
 
 
 async def issue_tokens(settings: Settings, user_ids: list[int]) -> dict[int, str]:
     """A bearer token for each user."""
-    async with open_runtime(settings, pool_max=2) as rt:
-        return {u: (await rt.blog.issue_token(u)).access_token for u in user_ids}
+    async with open_runtime(settings, pool_max=2) as runtime:
+        return {u: (await runtime.microblog.issue_token(u)).access_token for u in user_ids}
 
 
 async def _timed(call: Any) -> float:
@@ -55,9 +60,9 @@ async def _timed(call: Any) -> float:
 async def cursors(settings: Settings, readers: dict[str, int]) -> dict[str, tuple[int, int]]:
     """Per reader: the cursor of page 2, and a cursor about 1,000 posts deep (from pull)."""
     found: dict[str, tuple[int, int]] = {}
-    async with open_runtime(settings, pool_max=2) as rt, rt.pool.connection() as conn:
+    async with open_runtime(settings, pool_max=2) as runtime, runtime.pool.connection() as conn:
         for label, reader in readers.items():
-            ids = await rt.engine.pull.page(
+            ids = await runtime.engine.pull.page(
                 conn, reader, FeedMode.TIMELINE, Window(), DEEP_POSITION + 1
             )
             second = ids[PAGE - 1] if len(ids) > PAGE else (ids[-1] if ids else 1)
@@ -74,7 +79,7 @@ async def page_reads(
 ) -> dict[str, dict[str, Any]]:
     """first / later / deep page latencies (ms) through the service, per reader and overall."""
     figures: dict[str, dict[str, Any]] = {}
-    async with open_runtime(settings, pool_max=2) as rt:
+    async with open_runtime(settings, pool_max=2) as runtime:
         windows = {
             "first_page_ms": {label: Window() for label in readers},
             "later_page_ms": {label: Window(below=marks[label][0]) for label in readers},
@@ -86,9 +91,9 @@ async def page_reads(
             for label, reader in readers.items():
                 window = window_of[label]
                 for _ in range(3):  # warm up: connections, plans, caches
-                    await rt.blog.feed(reader, FeedMode.TIMELINE, window, PAGE)
+                    await runtime.microblog.feed(reader, FeedMode.TIMELINE, window, PAGE)
                 times = [
-                    await _timed(rt.blog.feed(reader, FeedMode.TIMELINE, window, PAGE))
+                    await _timed(runtime.microblog.feed(reader, FeedMode.TIMELINE, window, PAGE))
                     for _ in range(samples)
                 ]
                 by_reader[label] = spread(times)
@@ -99,26 +104,25 @@ async def page_reads(
 
 async def state_bytes(settings: Settings) -> int:
     """Bytes of the serving strategy's tables and indexes in PostgreSQL."""
-    async with open_runtime(settings, pool_max=2) as rt, rt.pool.connection() as conn:
-        return await rt.engine.serving.storage_bytes(conn)
+    async with open_runtime(settings, pool_max=2) as runtime, runtime.pool.connection() as conn:
+        return await runtime.engine.serving.storage_bytes(conn)
 
 
 async def cache_bytes(settings: Settings) -> int:
     """Bytes of the cache's Redis keys (0 without the cache)."""
-    async with open_runtime(settings, pool_max=2) as rt:
-        return await rt.engine.cache.memory_bytes() if rt.engine.cache is not None else 0
+    async with open_runtime(settings, pool_max=2) as runtime:
+        return await runtime.engine.cache.memory_bytes() if runtime.engine.cache is not None else 0
 
 
 async def mismatches(settings: Settings, readers: list[int]) -> int:
     """Pages that differ from pull for these readers (every mode, five pages, cursors)."""
-    async with open_runtime(settings, pool_max=2) as rt:
-        pull = PullStrategy(settings, rt.engine.defer)
-        report = await compare(rt.pool, rt.engine.serving, pull, readers)
+    async with open_runtime(settings, pool_max=2) as runtime:
+        report = await compare(runtime.pool, runtime.engine.serving, runtime.engine.pull, readers)
     return len(report.mismatches)
 
 
 async def _write_at_rate(
-    rt: Runtime, authors: list[int], rate: int, seconds: float, written: dict[int, float]
+    runtime: Runtime, authors: list[int], rate: int, seconds: float, written: dict[int, float]
 ) -> None:
     """Posts at ``rate`` per second for ``seconds``, each with the time its commit returned."""
     total = int(rate * seconds)
@@ -127,21 +131,25 @@ async def _write_at_rate(
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        post = await rt.blog.create_post(authors[i % len(authors)], f"benchmark post {i}", None)
+        post = await runtime.microblog.create_post(
+            authors[i % len(authors)], f"benchmark post {i}", None
+        )
         written[post.id] = time.perf_counter()
 
 
-async def _read_meanwhile(rt: Runtime, readers: list[int], stop: asyncio.Event) -> int:
+async def _read_meanwhile(runtime: Runtime, readers: list[int], stop: asyncio.Event) -> int:
     reads = 0
     while not stop.is_set():
-        await rt.blog.feed(readers[reads % len(readers)], FeedMode.TIMELINE, Window(), PAGE)
+        await runtime.microblog.feed(
+            readers[reads % len(readers)], FeedMode.TIMELINE, Window(), PAGE
+        )
         reads += 1
         await asyncio.sleep(0.01)
     return reads
 
 
 async def _watch_outbox(
-    rt: Runtime, written: dict[int, float], lags: dict[int, float], writing: asyncio.Task[None]
+    runtime: Runtime, written: dict[int, float], lags: dict[int, float], writing: asyncio.Task[None]
 ) -> None:
     """Every 10 ms, the posts that left the outbox since the last look: their lag is from
     their commit to now (at most one poll late). Bounded: gives up 300 s after the writes."""
@@ -149,8 +157,8 @@ async def _watch_outbox(
     while True:
         pending = [p for p in written if p not in lags]
         if pending:
-            async with rt.pool.connection() as conn:
-                still = await sql.waiting(conn, pending)
+            async with runtime.pool.connection() as conn:
+                still = await bench_store.waiting(conn, pending)
             now = time.perf_counter()
             lags.update({p: (now - written[p]) * 1000 for p in pending if p not in still})
         elif writing.done():
@@ -172,16 +180,16 @@ async def fanout_lag(
     """Commit-to-every-feed lag of new posts at sustained write rates, while reads go on."""
     by_rate: dict[str, Any] = {}
     everyone: list[float] = []
-    async with open_runtime(settings, pool_max=6) as rt:
+    async with open_runtime(settings, pool_max=6) as runtime:
         for rate in rates:
-            worker = asyncio.create_task(rt.run_worker(concurrency=2, delete_jobs="always"))
+            worker = asyncio.create_task(runtime.run_worker(concurrency=2, delete_jobs="always"))
             stop = asyncio.Event()
-            reading = asyncio.create_task(_read_meanwhile(rt, readers, stop))
+            reading = asyncio.create_task(_read_meanwhile(runtime, readers, stop))
             written: dict[int, float] = {}
             lags: dict[int, float] = {}
             started = time.perf_counter()
-            writing = asyncio.create_task(_write_at_rate(rt, authors, rate, seconds, written))
-            watching = asyncio.create_task(_watch_outbox(rt, written, lags, writing))
+            writing = asyncio.create_task(_write_at_rate(runtime, authors, rate, seconds, written))
+            watching = asyncio.create_task(_watch_outbox(runtime, written, lags, writing))
             await writing
             achieved = len(written) / (time.perf_counter() - started)
             stop.set()
@@ -201,13 +209,17 @@ async def fanout_lag(
 
 async def fanout_throughput(settings: Settings, authors: list[int], posts: int) -> float:
     """Feed entries written per second by two workers emptying a backlog of posts."""
-    url = settings.database_url
-    async with open_runtime(settings, pool_max=6) as rt:
-        before = sql.scalar(url, "bench_feed_entries")
+    async with open_runtime(settings, pool_max=6) as runtime:
+        tables = runtime.engine.serving.tables  # its feed rows are its only rows that grow
+        async with runtime.pool.connection() as conn:
+            before = await catalog.row_count(conn, tables)
         for i in range(posts):
-            await rt.blog.create_post(authors[i % len(authors)], f"backlog post {i}", None)
+            await runtime.microblog.create_post(
+                authors[i % len(authors)], f"backlog post {i}", None
+            )
         started = time.perf_counter()
-        await rt.run_worker(concurrency=2, wait=False)
+        await runtime.run_worker(concurrency=2, wait=False)
         elapsed = time.perf_counter() - started
-        after = sql.scalar(url, "bench_feed_entries")
+        async with runtime.pool.connection() as conn:
+            after = await catalog.row_count(conn, tables)
     return round((after - before) / elapsed, 1) if elapsed > 0 else 0.0

@@ -18,12 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from microblog.bench import dataset, http, measure, report
+from microblog.bench import store as bench_store
 from microblog.bench.profiles import Profile
+from microblog.bench.progress import RichReporter
+from microblog.feeds import strategy_class
 from microblog.settings import Settings
-from microblog.store import bench as sql
-from microblog.store.seed import RichReporter
-
-PUSH = ("fanout", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -92,13 +91,17 @@ def _steps(options: Options) -> list[tuple[str, float]]:
             steps.append((f"{label}: reads", reads))
             if options.http:
                 steps.append((f"{label}: http", 8 * (p.http_seconds + 2) + p.mixed_seconds + 10))
-        if name in PUSH:
+        if strategy_class(name).traits.fans_out:
             steps.append((f"{name}: fan-out", len(p.write_rates) * (p.rate_seconds + 5) + 30))
     return steps
 
 
-def run(options: Options, console: Console) -> dict[str, Any]:
-    """Measure, write ``<profile>.json``, ``.md`` and the plots; the results."""
+def run(options: Options, console: Console | None = None) -> dict[str, Any]:
+    """Measure, write ``<profile>.json``, ``.md`` and the plots; the results.
+
+    Progress goes to ``console`` (by default a rich console on stderr).
+    """
+    console = console or Console(stderr=True)
     profile = options.profile
     steps = _steps(options)
     with Progress(
@@ -121,9 +124,9 @@ def run(options: Options, console: Console) -> dict[str, Any]:
         step("data set")
         url = dataset.ensure(options.admin_url, profile, RichReporter(console))
         done("data set")
-        readers = sql.readers(url)
-        sample = sql.ids(url, "bench_sample_readers", profile.verify_readers)
-        authors = sql.ids(url, "bench_authors", 200)
+        readers = bench_store.readers(url)
+        sample = bench_store.ids(url, "bench_sample_readers", profile.verify_readers)
+        authors = bench_store.ids(url, "bench_authors", 200)
         base = Settings(
             database_url=url,
             redis_url=options.redis_url,
@@ -131,9 +134,9 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             db_pool_min=1,
             db_pool_max=8,
         )
-        sql.forget_jobs(url)
-        top_author = sql.ids(url, "bench_reader_most_followed_author", 1)
-        low_author = sql.ids(url, "bench_reader_least_followed_author", 1)
+        bench_store.forget_jobs(url)
+        top_author = bench_store.ids(url, "bench_reader_most_followed_author", 1)
+        low_author = bench_store.ids(url, "bench_reader_least_followed_author", 1)
         post_authors = {"most_followed": top_author[0], "least_followed": low_author[0]}
         token_users = sorted({*readers.values(), *sample, *post_authors.values()})
         tokens = asyncio.run(measure.issue_tokens(base, token_users))
@@ -162,7 +165,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
                 },
             },
             "dataset": {
-                "database_bytes": int(sql.scalar(url, "bench_database_bytes")),
+                "database_bytes": int(bench_store.scalar(url, "bench_database_bytes")),
                 "readers": readers,
             },
             "strategies": {},
@@ -211,7 +214,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
                 figures["fanout_lag_ms"] = None
                 figures["fanout_entries_per_s"] = None
                 results["strategies"][label] = figures
-            if name in PUSH:
+            if strategy_class(name).traits.fans_out:
                 step(f"{name}: fan-out")
                 asyncio.run(measure.drain(settings))
                 lag = asyncio.run(

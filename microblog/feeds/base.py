@@ -1,102 +1,111 @@
-"""The interface every feed strategy implements."""
+"""The interface every feed strategy implements, and the jobs a strategy may ask for.
+
+A strategy owns its state: the engine calls its hooks when follows change or new posts are
+taken from the outbox, and the tools (``microblog feeds rebuild|verify``, the benchmark,
+the tests' clean-up) build, check, measure and forget that state only through the
+lifecycle verbs below. None of them knows which tables a strategy keeps.
+"""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Literal, Protocol
 
-from microblog.domain.models import FeedMode
-from microblog.domain.rules import MAX_ID
+from microblog.domain.types import Conn, FeedMode, Window
 from microblog.settings import Settings
-from microblog.store.db import Conn
+
+State = Literal["none", "per_reader", "shared"]
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
-    """The ids a page may hold: strictly between ``above`` and ``below``.
+class Traits:
+    """What a strategy keeps, for the engine and the tools that build and measure it.
 
-    A page is taken from the newest end of the window, or from the oldest end when
-    ``oldest_first`` (Mastodon's ``min_id``: the posts right after a known one).
+    ``state``: ``none`` (pages computed at read time), ``per_reader`` (built and forgotten
+    reader by reader) or ``shared`` (one structure built for every reader at once).
+    ``fans_out``: new posts reach its state through ``fan_out`` jobs, so its pages lag the
+    post by the queue's delay (the benchmark measures that lag).
     """
 
-    above: int = 0
-    below: int = MAX_ID
-    oldest_first: bool = False
+    state: State = "none"
+    fans_out: bool = False
 
 
-class Deferrer(Protocol):
-    """Puts a job on the queue, inside the caller's transaction when ``conn`` is given."""
+class FeedJobs(Protocol):
+    """The background work the engine and strategies may queue (the job queue implements it).
 
-    async def __call__(self, conn: Conn | None, task: str, **kwargs: object) -> None: ...
+    With ``conn`` the job is queued inside that connection's transaction, so it exists
+    exactly when the transaction commits.
+    """
+
+    async def posts_published(self, conn: Conn, post_ids: Sequence[int]) -> None:
+        """Fan-out and cache invalidation of posts waiting in the outbox."""
+
+    async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
+        """Removal of a deleted post from feed state and cached pages."""
+
+    async def build_feed(self, conn: Conn, strategy: str, reader_id: int) -> None:
+        """Build one reader's state of the named strategy (once, however often asked)."""
 
 
 class FeedStrategy(abc.ABC):
-    """How feeds are stored and read. Every strategy returns the same pages for the same data.
+    """How home feeds are stored and read. Every strategy returns the same pages.
 
-    ``page`` returns at most ``limit`` post ids of the reader's feed inside ``window``,
-    newest first. The change hooks run inside the transaction that made the change, so a
-    strategy can record its work, or defer a job for it, atomically with the change. The
-    ``process_*`` and ``maintain`` methods run later, in the job worker.
+    Only ``page`` is required; a strategy that keeps state overrides the hooks it needs and
+    the lifecycle verbs. Hooks named "in the change's transaction" run atomically with the
+    follow that caused them; ``fan_out`` and ``remove_post`` run in the job worker.
     """
 
-    name: str
-    wants_post_jobs = False
-    """True when ``process_posts`` / ``process_deleted`` have work to do."""
+    name: ClassVar[str]
+    traits: ClassVar[Traits] = Traits()
+    tables: tuple[str, ...] = ()
+    """The PostgreSQL tables (and views) whose rows this strategy alone writes."""
 
-    def __init__(self, settings: Settings, defer: Deferrer) -> None:
+    def __init__(self, settings: Settings, jobs: FeedJobs) -> None:
         self.settings = settings
-        self.defer = defer
+        self.jobs = jobs
 
     @abc.abstractmethod
     async def page(
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
     ) -> list[int]:
-        """Post ids of one page, newest first."""
+        """At most ``limit`` post ids of the reader's feed inside ``window``, newest first."""
 
-    # Change hooks (in the change's transaction).
+    def own_settings(self) -> Mapping[str, object]:
+        """The settings this strategy reads, by name (reported beside its measurements)."""
+        return {}
 
-    async def post_created(
-        self, conn: Conn, post_id: int, author_id: int, parent_id: int | None
-    ) -> None:
-        """A post was inserted."""
-
-    async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
-        """A post was deleted."""
+    # Hooks -------------------------------------------------------------------------------
 
     async def followed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
-        """A follow was added."""
+        """A follow was added (in the change's transaction)."""
 
     async def unfollowed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
-        """A follow was removed."""
+        """A follow was removed (in the change's transaction)."""
 
-    # Background work (in the job worker).
+    async def fan_out(self, conn: Conn, post_ids: Sequence[int]) -> None:
+        """New posts taken from the outbox in this transaction (strategies that fan out)."""
 
-    async def process_posts(self, conn: Conn, post_ids: Sequence[int]) -> None:
-        """Work left for later by ``post_created`` (fan-out), for a batch of new posts taken
-        from the outbox in this transaction."""
-
-    async def process_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
-        """Work left for later by ``post_deleted`` (removal from feeds)."""
-
-    async def warm(self, conn: Conn, reader_id: int) -> None:
-        """Build a reader's precomputed feed."""
-
-    async def rebuild(self, conn: Conn, reader_id: int) -> bool:
-        """Build a reader's state from scratch now; False when there is none to build."""
-        return False
-
-    async def rebuild_all(self, conn: Conn) -> bool:
-        """Build the state of every reader at once; False when it is built per reader."""
-        return False
+    async def remove_post(self, conn: Conn, post_id: int, author_id: int) -> None:
+        """A deleted post leaves the state (pages already skip it: they join posts)."""
 
     async def maintain(self, conn: Conn) -> None:
         """Periodic upkeep (trim, retire, refresh)."""
 
+    # Lifecycle ---------------------------------------------------------------------------
+
+    async def is_built(self, conn: Conn, reader_id: int) -> bool:
+        """Whether the reader's pages come from built state (always, without state)."""
+        return True
+
+    async def build(self, conn: Conn, reader_id: int | None) -> None:
+        """Build the reader's state now; None (``shared`` state only): everyone's at once."""
+
+    async def forget(self, conn: Conn, reader_id: int | None) -> None:
+        """Drop the reader's state (every reader's for None); pages stay right meanwhile."""
+
     async def storage_bytes(self, conn: Conn) -> int:
         """Bytes of state this strategy keeps in PostgreSQL."""
         return 0
-
-    async def close(self) -> None:
-        """Release what the strategy holds."""

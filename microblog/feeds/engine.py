@@ -3,23 +3,25 @@
 It serves each reader from the configured strategy (or from pull, for readers outside the
 rollout share), keeps the state of every maintained strategy up to date (dual write), puts
 hot first pages in the cache, and runs the strategies' background work in the job worker.
+Writes report their changes through ``change()`` (see ``feeds/change.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
-from microblog.domain.models import FeedMode
-from microblog.feeds.base import Deferrer, FeedStrategy, Window
+from microblog.domain.types import Conn, FeedMode, Window
+from microblog.feeds.base import FeedJobs, FeedStrategy
+from microblog.feeds.change import FeedChange, feed_change
 from microblog.feeds.pull import PullStrategy
 from microblog.store import follows as follow_store
 from microblog.store import outbox
 from microblog.store.cache import FeedCache
-from microblog.store.db import Conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ class FeedEngine:
         maintained: Sequence[FeedStrategy],
         pull: PullStrategy,
         pool: AsyncConnectionPool[Conn],
-        defer: Deferrer,
+        jobs: FeedJobs,
         cache: FeedCache | None = None,
         rollout_percent: int = 100,
         batch: int = 100,
@@ -54,7 +56,7 @@ class FeedEngine:
         # The serving strategy first, then the dual writes; pull keeps no state.
         self.maintained = [serving, *(s for s in maintained if s is not serving)]
         self.pool = pool
-        self.defer = defer
+        self.jobs = jobs
         self.cache = cache
         self.rollout_percent = rollout_percent
         self.batch = batch
@@ -98,49 +100,12 @@ class FeedEngine:
         await self.cache.put(owner, mode.value, hit.generation, ids)
         return ids
 
-    # Change hooks, inside the change's transaction ------------------------------------------
+    # Writes ------------------------------------------------------------------------------
 
-    def _background_posts(self) -> bool:
-        return self.cache is not None or any(s.wants_post_jobs for s in self.maintained)
-
-    async def post_created(
-        self, conn: Conn, post_id: int, author_id: int, parent_id: int | None
-    ) -> None:
-        """A post was inserted: every maintained strategy hears it; later work is queued."""
-        for strategy in self.maintained:
-            await strategy.post_created(conn, post_id, author_id, parent_id)
-        if self._background_posts():
-            await outbox.put(conn, post_id)
-            await self.defer(conn, "post_published", post_ids=[post_id])
-
-    async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
-        """A post was deleted."""
-        for strategy in self.maintained:
-            await strategy.post_deleted(conn, post_id, author_id)
-        if self._background_posts():
-            await self.defer(conn, "post_deleted", post_id=post_id, author_id=author_id)
-
-    async def followed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
-        """A follow was added."""
-        for strategy in self.maintained:
-            await strategy.followed(conn, follower_id, followed_id)
-
-    async def unfollowed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
-        """A follow was removed."""
-        for strategy in self.maintained:
-            await strategy.unfollowed(conn, follower_id, followed_id)
-
-    # After the change committed (cache invalidation must not precede the commit) -----------
-
-    async def committed_post(self, author_id: int, top_level: bool) -> None:
-        """The author's own pages changed now; followers' pages change after fan-out."""
-        if self.cache is not None:
-            await self.cache.invalidate([author_id], everyone=top_level)
-
-    async def committed_follow(self, follower_id: int) -> None:
-        """The follower's pages changed."""
-        if self.cache is not None:
-            await self.cache.invalidate([follower_id])
+    def change(self, conn: Conn) -> contextlib.AbstractAsyncContextManager[FeedChange]:
+        """A write's transaction on ``conn`` and the change it reports (see ``FeedChange``)."""
+        background = self.cache is not None or any(s.traits.fans_out for s in self.maintained)
+        return feed_change(conn, self.maintained, self.jobs, self.cache, background)
 
     # Background work, in the job worker ----------------------------------------------------
 
@@ -152,7 +117,7 @@ class FeedEngine:
                 taken = await outbox.take(conn, post_ids, self.batch)
                 if taken:
                     for strategy in self.maintained:
-                        await strategy.process_posts(conn, taken)
+                        await strategy.fan_out(conn, taken)
             if self.cache is not None and taken:
                 await self._invalidate_followers(conn, post_ids=taken)
 
@@ -161,7 +126,7 @@ class FeedEngine:
         async with self.pool.connection() as conn:
             for strategy in self.maintained:
                 async with conn.transaction():
-                    await strategy.process_deleted(conn, post_id, author_id)
+                    await strategy.remove_post(conn, post_id, author_id)
             if self.cache is not None:
                 await self._invalidate_followers(conn, author_ids=[author_id])
 
@@ -177,20 +142,21 @@ class FeedEngine:
         readers = await follow_store.audience(conn, post_ids, author_ids, recent) if recent else []
         await self.cache.invalidate(readers, everyone=True)
 
-    async def warm(self, strategy_name: str, reader_id: int) -> None:
-        """Build one reader's feed for the named strategy."""
-        for strategy in self.maintained:
-            if strategy.name == strategy_name:
-                async with self.pool.connection() as conn:
-                    await strategy.warm(conn, reader_id)
+    def strategy_named(self, name: str) -> FeedStrategy | None:
+        """The maintained strategy called ``name``, if it is one."""
+        return next((s for s in self.maintained if s.name == name), None)
+
+    async def build(self, strategy_name: str, reader_id: int) -> None:
+        """Build one reader's state of the named strategy (a job asked for by the strategy)."""
+        strategy = self.strategy_named(strategy_name)
+        if strategy is None:
+            return  # queued before a restart that stopped maintaining it: nothing to build
+        async with self.pool.connection() as conn:
+            if not await strategy.is_built(conn, reader_id):
+                await strategy.build(conn, reader_id)
 
     async def maintain(self) -> None:
         """Periodic upkeep of every maintained strategy."""
         async with self.pool.connection() as conn:
             for strategy in self.maintained:
                 await strategy.maintain(conn)
-
-    async def close(self) -> None:
-        """Release the strategies' resources."""
-        for strategy in {id(s): s for s in [*self.maintained, self.pull]}.values():
-            await strategy.close()

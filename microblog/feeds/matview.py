@@ -10,14 +10,16 @@ hold (inactive at the last refresh, or whose follows changed since) are served b
 
 from __future__ import annotations
 
-from microblog.domain.models import FeedMode
+from collections.abc import Mapping
+
 from microblog.domain.rules import MAX_ID
-from microblog.feeds.base import Deferrer, FeedStrategy, Window
+from microblog.domain.types import Conn, FeedMode, Window
+from microblog.feeds.base import FeedJobs, FeedStrategy, Traits
 from microblog.feeds.pull import PullStrategy
 from microblog.feeds.segments import Segment, stitch
 from microblog.settings import Settings
-from microblog.store import matview as sql
-from microblog.store.db import Conn
+from microblog.store import catalog
+from microblog.store import matview as matview_store
 
 RETRIES = 3
 
@@ -30,10 +32,20 @@ class MatviewStrategy(FeedStrategy):
     """Reads the periodically refreshed ``user_feeds`` view."""
 
     name = "matview"
+    traits = Traits(state="shared")
+    tables = ("user_feeds", "matview_readers", "matview_stale", "matview_state")
 
-    def __init__(self, settings: Settings, defer: Deferrer) -> None:
-        super().__init__(settings, defer)
-        self.pull = PullStrategy(settings, defer)
+    def __init__(self, settings: Settings, jobs: FeedJobs) -> None:
+        super().__init__(settings, jobs)
+        self.pull = PullStrategy(settings, jobs)
+
+    def own_settings(self) -> Mapping[str, object]:
+        """Posts per reader, refresh period and who counts as active."""
+        return {
+            "matview_per_reader": self.settings.matview_per_reader,
+            "matview_refresh_seconds": self.settings.matview_refresh_seconds,
+            "active_days": self.settings.active_days,
+        }
 
     async def page(
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
@@ -42,7 +54,7 @@ class MatviewStrategy(FeedStrategy):
         if reader_id is None or mode in (FeedMode.ALL, FeedMode.MINE):
             return await self.pull.page(conn, reader_id, mode, window, limit)
         for _ in range(RETRIES):
-            view = await sql.reader(conn, reader_id)
+            view = await matview_store.reader(conn, reader_id)
             if not view.held:
                 break
             try:
@@ -58,7 +70,7 @@ class MatviewStrategy(FeedStrategy):
         mode: FeedMode,
         window: Window,
         limit: int,
-        view: sql.ReaderView,
+        view: matview_store.ReaderView,
     ) -> list[int]:
         include_self = mode is FeedMode.TIMELINE
 
@@ -66,12 +78,10 @@ class MatviewStrategy(FeedStrategy):
             return await self.pull.page(conn, reader_id, mode, w, n)
 
         async def viewed(w: Window, n: int) -> list[int]:
-            generation, ids = await sql.page(
-                conn, reader_id, include_self, w.above, w.below, n, not w.oldest_first
-            )
+            generation, ids = await matview_store.page(conn, reader_id, include_self, w, n)
             if generation != view.generation:
                 raise ViewChanged
-            return ids[::-1] if w.oldest_first else ids
+            return ids
 
         segments = [
             Segment(view.hwm, MAX_ID, pulled),
@@ -82,26 +92,41 @@ class MatviewStrategy(FeedStrategy):
 
     async def followed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
         """The view is out of date for this reader until the next refresh."""
-        await sql.mark_stale(conn, follower_id)
+        await matview_store.mark_stale(conn, follower_id)
 
     async def unfollowed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
         """The view is out of date for this reader until the next refresh."""
-        await sql.mark_stale(conn, follower_id)
+        await matview_store.mark_stale(conn, follower_id)
 
     async def maintain(self, conn: Conn) -> None:
         """Refresh the view when the last refresh is older than the configured interval."""
-        if await sql.refresh_due(conn, self.settings.matview_refresh_seconds):
+        # Half a pass of slack: a pass that comes a moment early still refreshes, so the
+        # view is refreshed every matview_refresh_seconds, not one pass later.
+        due_after = self.settings.matview_refresh_seconds - self.settings.maintenance_seconds / 2
+        if await matview_store.refresh_due(conn, due_after):
             await self.refresh(conn)
 
     async def refresh(self, conn: Conn) -> None:
         """REFRESH MATERIALIZED VIEW CONCURRENTLY, with its bookkeeping, now."""
-        await sql.refresh(conn, self.settings.active_days, self.settings.matview_per_reader)
+        await matview_store.refresh(
+            conn, self.settings.active_days, self.settings.matview_per_reader
+        )
 
-    async def rebuild_all(self, conn: Conn) -> bool:
-        """The view is built for every reader at once: refresh it."""
+    async def is_built(self, conn: Conn, reader_id: int) -> bool:
+        """Whether the view holds the reader (active at the last refresh, follows unchanged)."""
+        return (await matview_store.reader(conn, reader_id)).held
+
+    async def build(self, conn: Conn, reader_id: int | None) -> None:
+        """The view is built for every active reader at once: refresh it."""
         await self.refresh(conn)
-        return True
+
+    async def forget(self, conn: Conn, reader_id: int | None) -> None:
+        """Serve the reader (everyone, for None) by pull until the next refresh."""
+        if reader_id is None:
+            await matview_store.forget_all(conn)
+        else:
+            await matview_store.mark_stale(conn, reader_id)
 
     async def storage_bytes(self, conn: Conn) -> int:
         """Size of the view and its bookkeeping."""
-        return await sql.storage_bytes(conn)
+        return await catalog.size_bytes(conn, self.tables)

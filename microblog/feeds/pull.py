@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from microblog.domain.models import FeedMode
-from microblog.feeds.base import Deferrer, FeedStrategy, Window
+from microblog.domain.types import Conn, FeedMode, Window
+from microblog.feeds.base import FeedJobs, FeedStrategy
 from microblog.settings import Settings
-from microblog.store import pull as sql
+from microblog.store import pull as pull_store
 from microblog.store import users
-from microblog.store.db import Conn
 
 Plan = Literal["merge", "scan"]
 
@@ -40,8 +39,8 @@ class PullStrategy(FeedStrategy):
 
     name = "pull"
 
-    def __init__(self, settings: Settings, defer: Deferrer) -> None:
-        super().__init__(settings, defer)
+    def __init__(self, settings: Settings, jobs: FeedJobs) -> None:
+        super().__init__(settings, jobs)
         self._users_total = 1
         self._stats_at = float("-inf")
 
@@ -61,24 +60,13 @@ class PullStrategy(FeedStrategy):
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
     ) -> list[int]:
         """Post ids of one page, newest first."""
-        desc = not window.oldest_first
         if mode is FeedMode.ALL:
-            ids = await sql.public(conn, window.above, window.below, limit, desc)
-        elif reader_id is None:
-            ids = []
-        elif mode is FeedMode.MINE:
-            ids = await sql.author(conn, reader_id, window.above, window.below, limit, desc)
-        else:
-            include_self = mode is FeedMode.TIMELINE
-            plan = await self.plan_for(conn, reader_id, include_self, limit)
-            ids = await sql.network(
-                conn,
-                reader_id,
-                include_self,
-                window.above,
-                window.below,
-                limit,
-                desc,
-                merge=plan == "merge",
-            )
-        return ids if desc else ids[::-1]
+            return await pull_store.public(conn, window, limit)
+        if reader_id is None:
+            return []
+        if mode is FeedMode.MINE:
+            return await pull_store.author(conn, reader_id, window, limit)
+        include_self = mode is FeedMode.TIMELINE
+        plan = await self.plan_for(conn, reader_id, include_self, limit)
+        merge = plan == "merge"
+        return await pull_store.network(conn, reader_id, include_self, window, limit, merge)

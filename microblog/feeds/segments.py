@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from microblog.feeds.base import Window
+from microblog.domain.types import Window
 
 Source = Callable[[Window, int], Awaitable[list[int]]]
 """Reads up to n ids inside a window, newest first (from the oldest end if oldest_first)."""

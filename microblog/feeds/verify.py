@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 from psycopg_pool import AsyncConnectionPool
 
-from microblog.domain.models import FeedMode
-from microblog.feeds.base import FeedStrategy, Window
+from microblog.domain.types import Conn, FeedMode, Window
+from microblog.feeds.base import FeedStrategy
 from microblog.feeds.pull import PullStrategy
-from microblog.store import push as push_store
-from microblog.store.db import Conn
+from microblog.store import users
 
 PAGE = 20
 MAX_PAGES = 5
@@ -53,7 +52,7 @@ async def sample_readers(conn: Conn, sample: int, seed: int) -> list[int]:
     """A deterministic sample of user ids."""
     ids: list[int] = []
     after = 0
-    while batch := await push_store.user_ids_after(conn, after, 10_000):
+    while batch := await users.ids_after(conn, after, 10_000):
         ids += batch
         after = batch[-1]
     rng = random.Random(seed)

@@ -1,14 +1,16 @@
-"""The procrastinate app: one queue in the microblog's own database."""
+"""The procrastinate app (one queue in the microblog's own database) and the feed engine's
+jobs on it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import procrastinate
 from procrastinate import exceptions
 
+from microblog.domain.types import Conn
 from microblog.settings import Settings
-from microblog.store.db import Conn
 
 
 def make_queue(settings: Settings) -> procrastinate.App:
@@ -22,31 +24,35 @@ def make_queue(settings: Settings) -> procrastinate.App:
     return app
 
 
-class Jobs:
-    """Defers the microblog's tasks by name."""
+class QueueJobs:
+    """The feed engine's ``FeedJobs``, queued as procrastinate jobs."""
 
     def __init__(self, app: procrastinate.App) -> None:
         self.app = app
 
-    async def __call__(self, conn: Conn | None, task: str, **kwargs: object) -> None:
-        """Defer ``microblog:<task>``; inside ``conn``'s transaction when given.
+    async def posts_published(self, conn: Conn, post_ids: Sequence[int]) -> None:
+        """Queue fan-out and cache invalidation of posts in the outbox."""
+        await self._defer(conn, "post_published", None, post_ids=list(post_ids))
 
-        A job with a queueing lock (``queueing_lock=...``) that is already waiting is not
-        deferred twice.
-        """
-        lock = kwargs.pop("queueing_lock", None)
-        task_kwargs: dict[str, Any] = dict(kwargs)
+    async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
+        """Queue the removal of a deleted post."""
+        await self._defer(conn, "post_deleted", None, post_id=post_id, author_id=author_id)
+
+    async def build_feed(self, conn: Conn, strategy: str, reader_id: int) -> None:
+        """Queue the build of one reader's feed; a build already waiting is not queued twice."""
+        lock = f"build:{strategy}:{reader_id}"
+        await self._defer(conn, "build_feed", lock, strategy=strategy, reader_id=reader_id)
+
+    async def _defer(self, conn: Conn, task: str, lock: str | None, **kwargs: Any) -> None:
         deferrer = self.app.configure_task(
-            name=f"microblog:{task}",
-            connection=conn,
-            queueing_lock=None if lock is None else str(lock),
+            name=f"microblog:{task}", connection=conn, queueing_lock=lock
         )
+        if lock is None:
+            await deferrer.defer_async(**kwargs)
+            return
         try:
-            if conn is None or lock is None:
-                await deferrer.defer_async(**task_kwargs)
-            else:
-                # A savepoint, so that an already-queued job does not abort the caller.
-                async with conn.transaction():
-                    await deferrer.defer_async(**task_kwargs)
+            # A savepoint, so that an already-queued job does not abort the caller's work.
+            async with conn.transaction():
+                await deferrer.defer_async(**kwargs)
         except exceptions.AlreadyEnqueued:
             pass

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import procrastinate
 from procrastinate import JobContext
 
+from microblog.domain import schedule
 from microblog.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,9 +37,14 @@ async def post_deleted(context: JobContext, post_id: int, author_id: int) -> Non
     await engine_of(context).process_deleted(post_id, author_id)
 
 
-async def warm_feed(context: JobContext, strategy: str, reader_id: int) -> None:
+async def build_feed(context: JobContext, strategy: str, reader_id: int) -> None:
     """Build a reader's precomputed feed (first read, or a returning reader)."""
-    await engine_of(context).warm(strategy, reader_id)
+    await engine_of(context).build(strategy, reader_id)
+
+
+async def warm_feed(context: JobContext, strategy: str, reader_id: int) -> None:
+    """The former name of ``build_feed``, for jobs queued before an upgrade."""
+    await build_feed(context, strategy, reader_id)
 
 
 async def maintain_feeds(context: JobContext, timestamp: int) -> None:
@@ -61,7 +67,7 @@ async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: fl
 def make_blueprint() -> procrastinate.Blueprint:
     """The tasks, on a new blueprint (a blueprint can join only one app)."""
     blueprint = procrastinate.Blueprint()
-    for func in (post_published, post_deleted, warm_feed):
+    for func in (post_published, post_deleted, build_feed, warm_feed):
         blueprint.task(name=func.__name__, pass_context=True, retry=RETRY)(func)
     blueprint.task(name="maintain_feeds", pass_context=True, queueing_lock="maintain_feeds")(
         maintain_feeds
@@ -69,19 +75,10 @@ def make_blueprint() -> procrastinate.Blueprint:
     return blueprint
 
 
-def _cron(seconds: int) -> str:
-    """A cron line for 'every N seconds' (procrastinate reads a sixth field as seconds)."""
-    if seconds % 60 == 0 and seconds < 3600:
-        return f"*/{seconds // 60} * * * *"
-    if seconds < 60:
-        return f"* * * * * */{seconds}"
-    return f"0 */{max(1, seconds // 3600)} * * *"
-
-
 def add_periodic(app: procrastinate.App, settings: Settings) -> None:
     """Schedule the maintenance task at the configured pace."""
-    every = min(settings.maintenance_seconds, settings.matview_refresh_seconds)
-    app.periodic(cron=_cron(every), periodic_id="maintain")(app.tasks["microblog:maintain_feeds"])
+    cron = schedule.cron_for(settings.maintenance_seconds)  # the settings refused the others
+    app.periodic(cron=cron, periodic_id="maintain")(app.tasks["microblog:maintain_feeds"])
 
 
 def worker_context(engine: FeedEngine) -> dict[str, Any]:

@@ -1,19 +1,21 @@
-"""The PostgreSQL connection pool and small helpers to run named queries on it."""
+"""The PostgreSQL connection pool and small helpers to run queries on it."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeAlias
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from microblog.store.queries import q
+from microblog.domain.types import Conn
 
-Conn = AsyncConnection[DictRow]
+__all__ = ["Conn", "Params", "Query", "all_rows", "execute", "ids", "make_pool", "one", "ordered"]
+
 Params = Mapping[str, Any]
-
+Query: TypeAlias = LiteralString | sql.Composed
 
 OPTIONS = "-c jit=off -c plan_cache_mode=force_generic_plan"
 
@@ -38,25 +40,40 @@ def make_pool(database_url: str, min_size: int, max_size: int) -> AsyncConnectio
     )
 
 
-async def execute(conn: Conn, name: str, params: Params) -> int:
-    """Run a named statement; the number of rows it touched."""
-    cur = await conn.execute(q(name), params)
+async def execute(conn: Conn, query: Query, params: Params) -> int:
+    """Run a statement; the number of rows it touched."""
+    cur = await conn.execute(query, params)
     return cur.rowcount
 
 
-async def one(conn: Conn, name: str, params: Params) -> DictRow | None:
-    """The first row of a named query, or None."""
-    cur = await conn.execute(q(name), params)
+async def one(conn: Conn, query: Query, params: Params) -> DictRow | None:
+    """The first row of a query, or None."""
+    cur = await conn.execute(query, params)
     return await cur.fetchone()
 
 
-async def all_rows(conn: Conn, name: str, params: Params) -> list[DictRow]:
-    """Every row of a named query."""
-    cur = await conn.execute(q(name), params)
+async def all_rows(conn: Conn, query: Query, params: Params) -> list[DictRow]:
+    """Every row of a query."""
+    cur = await conn.execute(query, params)
     return await cur.fetchall()
 
 
-def ordered(name: str, descending: bool) -> sql.Composed:
-    """A named query whose ``{order}`` slot is filled with ASC or DESC."""
+async def ids(conn: Conn, query: Query, params: Params) -> list[int]:
+    """The ``id`` column of every row of a query."""
+    cur = await conn.execute(query, params)
+    return [row["id"] for row in await cur.fetchall()]
+
+
+def ordered(query: LiteralString, descending: bool, **names: str) -> sql.Composed:
+    """A query with its ``{order}`` slot filled with ASC or DESC, and its other slots with
+    the given identifiers (table names of our own, never input)."""
+    return _compose(query, descending, tuple(sorted(names.items())))
+
+
+@functools.lru_cache(maxsize=512)
+def _compose(
+    query: LiteralString, descending: bool, names: tuple[tuple[str, str], ...]
+) -> sql.Composed:
     direction: LiteralString = "DESC" if descending else "ASC"
-    return sql.SQL(q(name)).format(order=sql.SQL(direction))
+    slots = {key: sql.Identifier(value) for key, value in names}
+    return sql.SQL(query).format(order=sql.SQL(direction), **slots)

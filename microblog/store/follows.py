@@ -5,29 +5,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from microblog.store.db import Conn, all_rows, one
+from microblog.store.queries import load
+
+SQL = load("follows")
 
 
 async def follow(conn: Conn, follower_id: int, followed_id: int) -> bool:
     """Add a follow; False when it already existed."""
     params = {"follower_id": follower_id, "followed_id": followed_id}
-    return await one(conn, "follow", params) is not None
+    return await one(conn, SQL["follow"], params) is not None
 
 
 async def unfollow(conn: Conn, follower_id: int, followed_id: int) -> bool:
     """Remove a follow; False when there was none."""
     params = {"follower_id": follower_id, "followed_id": followed_id}
-    return await one(conn, "unfollow", params) is not None
+    return await one(conn, SQL["unfollow"], params) is not None
 
 
 async def following_among(conn: Conn, follower_id: int, ids: Sequence[int]) -> set[int]:
     """Which of ``ids`` the follower follows."""
-    rows = await all_rows(conn, "following_ids", {"follower_id": follower_id, "ids": list(ids)})
+    rows = await all_rows(
+        conn, SQL["following_ids"], {"follower_id": follower_id, "ids": list(ids)}
+    )
     return {row["followed_id"] for row in rows}
 
 
 async def followers_among(conn: Conn, followed_id: int, ids: Sequence[int]) -> set[int]:
     """Which of ``ids`` follow ``followed_id``."""
-    rows = await all_rows(conn, "followed_by_ids", {"followed_id": followed_id, "ids": list(ids)})
+    rows = await all_rows(
+        conn, SQL["followed_by_ids"], {"followed_id": followed_id, "ids": list(ids)}
+    )
     return {row["follower_id"] for row in rows}
 
 
@@ -36,5 +43,5 @@ async def audience(
 ) -> list[int]:
     """Those of ``among`` who follow the given posts' authors or the given authors."""
     params = {"post_ids": list(post_ids), "author_ids": list(author_ids), "among": list(among)}
-    rows = await all_rows(conn, "audience", params)
+    rows = await all_rows(conn, SQL["audience"], params)
     return [row["follower_id"] for row in rows]

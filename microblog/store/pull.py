@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-from microblog.store.db import Conn, Params, ordered
+from typing import LiteralString
+
+from microblog.domain.types import Window
+from microblog.store.db import Conn, Params, ids, ordered
+from microblog.store.queries import load
+
+SQL = load("pull")
 
 
-async def _ids(conn: Conn, name: str, descending: bool, params: Params) -> list[int]:
-    cur = await conn.execute(ordered(name, descending), params)
-    return [row["id"] for row in await cur.fetchall()]
+async def _page(conn: Conn, query: LiteralString, window: Window, params: Params) -> list[int]:
+    """Ids of a window, newest first (read from the oldest end when ``oldest_first``)."""
+    bounds = {"above": window.above, "below": window.below, **params}
+    found = await ids(conn, ordered(query, not window.oldest_first), bounds)
+    return found[::-1] if window.oldest_first else found
 
 
 async def network(
-    conn: Conn,
-    reader_id: int,
-    include_self: bool,
-    above: int,
-    below: int,
-    limit: int,
-    descending: bool,
-    merge: bool,
+    conn: Conn, reader_id: int, include_self: bool, window: Window, limit: int, merge: bool
 ) -> list[int]:
     """Posts of the authors the reader follows (and the reader's own, if ``include_self``)."""
-    params = {
-        "reader_id": reader_id,
-        "include_self": include_self,
-        "above": above,
-        "below": below,
-        "limit": limit,
-    }
-    name = "pull_network_merge" if merge else "pull_network_scan"
-    return await _ids(conn, name, descending, params)
+    params = {"reader_id": reader_id, "include_self": include_self, "limit": limit}
+    query = SQL["network_merge"] if merge else SQL["network_scan"]
+    return await _page(conn, query, window, params)
 
 
-async def author(
-    conn: Conn, author_id: int, above: int, below: int, limit: int, descending: bool
-) -> list[int]:
+async def author(conn: Conn, author_id: int, window: Window, limit: int) -> list[int]:
     """Posts of one author."""
-    params = {"author_id": author_id, "above": above, "below": below, "limit": limit}
-    return await _ids(conn, "pull_author", descending, params)
+    return await _page(conn, SQL["author"], window, {"author_id": author_id, "limit": limit})
 
 
-async def public(conn: Conn, above: int, below: int, limit: int, descending: bool) -> list[int]:
+async def public(conn: Conn, window: Window, limit: int) -> list[int]:
     """Every top-level post."""
-    params = {"above": above, "below": below, "limit": limit}
-    return await _ids(conn, "pull_public", descending, params)
+    return await _page(conn, SQL["public"], window, {"limit": limit})

@@ -1,9 +1,14 @@
-"""Loads the named SQL blocks of ``store/sql/*.sql`` once; the storage modules run them."""
+"""Loads the named SQL blocks of one ``store/sql/<file>.sql`` for the module that runs them.
+
+Each storage module has its own namespace (``SQL = load("push")``, then ``SQL["floor"]``),
+so two files may use the same block name and a block is found next to its only caller.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from importlib import resources
 from typing import LiteralString
 
@@ -22,17 +27,8 @@ def parse(text: str) -> dict[str, str]:
 
 
 @functools.cache
-def _all() -> dict[str, str]:
-    blocks: dict[str, str] = {}
-    for entry in resources.files("microblog.store").joinpath("sql").iterdir():
-        if entry.name.endswith(".sql"):
-            for name, body in parse(entry.read_text()).items():
-                if name in blocks:
-                    raise ValueError(f"SQL block {name!r} is defined twice")
-                blocks[name] = body
+def load(file: str, package: str = "microblog.store") -> Mapping[str, LiteralString]:
+    """The blocks of ``<package>/sql/<file>.sql``. The files are our code, not data: literal SQL."""
+    text = resources.files(package).joinpath("sql", f"{file}.sql").read_text()
+    blocks: dict[str, LiteralString] = parse(text)
     return blocks
-
-
-def q(name: str) -> LiteralString:
-    """The SQL of one named block. The files are our code, not data: literal SQL."""
-    return _all()[name]

@@ -14,27 +14,18 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 import anyio
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import TupleRow
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from microblog import passwords, seeding
 from microblog.seeding import SeedPlan
-from microblog.store.queries import q
+from microblog.store.queries import load
+
+SQL = load("seed")
 
 CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -44,7 +35,11 @@ class SeedError(Exception):
 
 
 class Reporter(Protocol):
-    """Receives the loader's progress: phases, and rows written within a phase."""
+    """Receives the loader's progress: phases, and rows written within a phase.
+
+    Implementations live with their user interface: ``microblog seed`` reports with click
+    (``microblog.cli``), the benchmark with rich (``microblog.bench.progress``).
+    """
 
     def phase(self, name: str, total: int | None = None) -> None:
         """A new phase starts (and the previous one ends); total rows when known."""
@@ -101,63 +96,6 @@ class _Phases:
             self._name = None
 
 
-class RichReporter:
-    """A progress bar per phase and a line with its duration, on a rich console."""
-
-    def __init__(self, console: Console | None = None) -> None:
-        self._console = console or Console(stderr=True)
-        self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description:<12}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self._console,
-            transient=True,
-        )
-        self._task: TaskID | None = None
-        self._name = ""
-        self._rows = 0
-        self._started = 0.0
-
-    def __enter__(self) -> Self:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
-
-    def phase(self, name: str, total: int | None = None) -> None:
-        """Close the current phase's line and start a bar for the next."""
-        self._close()
-        self._name, self._rows, self._started = name, 0, time.perf_counter()
-        self._task = self._progress.add_task(name, total=total)
-
-    def advance(self, rows: int) -> None:
-        """Move the current bar."""
-        self._rows += rows
-        if self._task is not None:
-            self._progress.advance(self._task, rows)
-
-    def finish(self) -> None:
-        """Close the last phase's line."""
-        self._close()
-
-    def _close(self) -> None:
-        if self._task is None:
-            return
-        self._progress.remove_task(self._task)
-        self._task = None
-        rows = f"{self._rows:>12,} rows" if self._rows else " " * 17
-        elapsed = time.perf_counter() - self._started
-        self._console.print(f"  {self._name:<16}{rows}  {elapsed:8.1f} s")
-
-
 def hash_password(password: str) -> str:
     """The argon2 digest every seeded user shares (hashed once: argon2 is slow on purpose)."""
     return anyio.run(passwords.hash_password, password)
@@ -183,39 +121,39 @@ def seed(
     digest = _copy_text(hash_password(password))
     with psycopg.connect(database_url) as conn, conn.transaction(), conn.cursor() as cur:
         phases.start("prepare")
-        cur.execute(q("seed_lock"))
-        cur.execute(q("seed_users_present"))
+        cur.execute(SQL["seed_lock"])
+        cur.execute(SQL["seed_users_present"])
         row = cur.fetchone()
         if row is not None and row[0] and not force:
             raise SeedError(
                 "the database already has users; run `microblog seed --force` to wipe "
                 "users, posts, follows and API tokens and seed anew"
             )
-        cur.execute(q("seed_tune"))
-        cur.execute(q("seed_wipe"))
-        cur.execute(q("seed_matview_reset"))
-        cur.execute(q("seed_drop_indexes"))
-        cur.execute(q("seed_disable_triggers"))
+        cur.execute(SQL["seed_tune"])
+        cur.execute(SQL["seed_wipe"])
+        cur.execute(SQL["seed_matview_reset"])
+        cur.execute(SQL["seed_drop_indexes"])
+        cur.execute(SQL["seed_disable_triggers"])
 
         phases.start("users", plan.users)
         report.users = _copy(cur, "seed_copy_users", _user_lines(plan, digest), phases)
         phases.start("posts", plan.posts)
         report.posts = _copy(cur, "seed_copy_posts", _post_lines(plan), phases)
         phases.start("follows", seeding.total_follows(plan))
-        cur.execute(q("seed_follows_dated"))
+        cur.execute(SQL["seed_follows_dated"])
         report.follows = _copy(cur, "seed_copy_follows", _follow_lines(plan), phases)
-        cur.execute(q("seed_follows_undated"))
+        cur.execute(SQL["seed_follows_undated"])
 
         phases.start("indexes")
-        cur.execute(q("seed_setval"))
-        cur.execute(q("seed_create_indexes"))
+        cur.execute(SQL["seed_setval"])
+        cur.execute(SQL["seed_create_indexes"])
         phases.start("foreign keys")
-        cur.execute(q("seed_add_foreign_keys"))
-        cur.execute(q("seed_enable_triggers"))
+        cur.execute(SQL["seed_add_foreign_keys"])
+        cur.execute(SQL["seed_enable_triggers"])
         phases.start("counters")
-        cur.execute(q("seed_analyze_loaded"))
-        cur.execute(q("seed_recount"))
-        cur.execute(q("seed_analyze_users"))
+        cur.execute(SQL["seed_analyze_loaded"])
+        cur.execute(SQL["seed_recount"])
+        cur.execute(SQL["seed_analyze_users"])
         phases.start("commit")
     phases.finish()
     return report
@@ -230,7 +168,7 @@ def _copy(
     """COPY the text pieces, ~8 MB per write; the pieces come with the rows they hold."""
     total = 0
     # The queued writer sends from a thread, so Python builds the next chunk meanwhile.
-    with cur.copy(q(name), writer=QueuedLibpqWriter(cur)) as copy:
+    with cur.copy(SQL[name], writer=QueuedLibpqWriter(cur)) as copy:
         for chunk, rows in _chunks(lines):
             copy.write(chunk)
             total += rows

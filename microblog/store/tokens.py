@@ -7,7 +7,10 @@ from datetime import datetime
 
 from microblog.domain.models import User
 from microblog.store.db import Conn, one
+from microblog.store.queries import load
 from microblog.store.users import to_user
+
+SQL = load("tokens")
 
 
 def _hash(token: str) -> bytes:
@@ -17,7 +20,7 @@ def _hash(token: str) -> bytes:
 async def create(conn: Conn, token: str, user_id: int, scope: str) -> datetime:
     """Store a new token; its creation time."""
     row = await one(
-        conn, "create_token", {"token_hash": _hash(token), "user_id": user_id, "scope": scope}
+        conn, SQL["create_token"], {"token_hash": _hash(token), "user_id": user_id, "scope": scope}
     )
     assert row is not None
     return row["created_at"]  # type: ignore[no-any-return]
@@ -25,10 +28,10 @@ async def create(conn: Conn, token: str, user_id: int, scope: str) -> datetime:
 
 async def user_for(conn: Conn, token: str) -> User | None:
     """The user a token belongs to, or None for an unknown or revoked token."""
-    row = await one(conn, "token_user", {"token_hash": _hash(token)})
+    row = await one(conn, SQL["token_user"], {"token_hash": _hash(token)})
     return None if row is None else to_user(row)
 
 
 async def revoke(conn: Conn, token: str) -> bool:
     """Revoke a token; False when it was unknown."""
-    return await one(conn, "revoke_token", {"token_hash": _hash(token)}) is not None
+    return await one(conn, SQL["revoke_token"], {"token_hash": _hash(token)}) is not None

@@ -5,7 +5,10 @@ from __future__ import annotations
 from psycopg.rows import DictRow
 
 from microblog.domain.models import User
-from microblog.store.db import Conn, all_rows, execute, one
+from microblog.store.db import Conn, all_rows, execute, ids, one
+from microblog.store.queries import load
+
+SQL = load("users")
 
 
 def to_user(row: DictRow) -> User:
@@ -23,48 +26,50 @@ def to_user(row: DictRow) -> User:
 
 async def create(conn: Conn, username: str, password_digest: str) -> User | None:
     """A new user, or None when the username is taken (case-insensitively)."""
-    row = await one(conn, "create_user", {"username": username, "password_digest": password_digest})
+    row = await one(
+        conn, SQL["create_user"], {"username": username, "password_digest": password_digest}
+    )
     return None if row is None else to_user(row)
 
 
 async def by_id(conn: Conn, user_id: int) -> User | None:
     """The user with this id."""
-    row = await one(conn, "user_by_id", {"id": user_id})
+    row = await one(conn, SQL["user_by_id"], {"id": user_id})
     return None if row is None else to_user(row)
 
 
 async def by_username(conn: Conn, username: str) -> User | None:
     """The user with this username, ignoring case."""
-    row = await one(conn, "user_by_username", {"username": username})
+    row = await one(conn, SQL["user_by_username"], {"username": username})
     return None if row is None else to_user(row)
 
 
 async def credentials(conn: Conn, username: str) -> tuple[int, str] | None:
     """(id, password digest) of a username."""
-    row = await one(conn, "credentials_by_username", {"username": username})
+    row = await one(conn, SQL["credentials_by_username"], {"username": username})
     return None if row is None else (row["id"], row["password_digest"])
 
 
 async def set_password_digest(conn: Conn, user_id: int, digest: str) -> None:
     """Store a re-hashed password (after the hash parameters changed)."""
-    await execute(conn, "set_password_digest", {"id": user_id, "password_digest": digest})
+    await execute(conn, SQL["set_password_digest"], {"id": user_id, "password_digest": digest})
 
 
 async def update_description(conn: Conn, user_id: int, description: str) -> User | None:
     """Set the profile description."""
-    row = await one(conn, "update_description", {"id": user_id, "description": description})
+    row = await one(conn, SQL["update_description"], {"id": user_id, "description": description})
     return None if row is None else to_user(row)
 
 
 async def touch_active(conn: Conn, user_id: int) -> None:
     """Record that the user read their feed (feeds for active readers are kept warm)."""
-    await execute(conn, "touch_active", {"id": user_id})
+    await execute(conn, SQL["touch_active"], {"id": user_id})
 
 
 async def followers(conn: Conn, user_id: int, max_id: int, limit: int) -> list[User]:
     """Users following ``user_id``, by descending id below ``max_id``."""
     rows = await all_rows(
-        conn, "followers_page", {"user_id": user_id, "max_id": max_id, "limit": limit}
+        conn, SQL["followers_page"], {"user_id": user_id, "max_id": max_id, "limit": limit}
     )
     return [to_user(r) for r in rows]
 
@@ -72,19 +77,24 @@ async def followers(conn: Conn, user_id: int, max_id: int, limit: int) -> list[U
 async def following(conn: Conn, user_id: int, max_id: int, limit: int) -> list[User]:
     """Users that ``user_id`` follows, by descending id below ``max_id``."""
     rows = await all_rows(
-        conn, "following_page", {"user_id": user_id, "max_id": max_id, "limit": limit}
+        conn, SQL["following_page"], {"user_id": user_id, "max_id": max_id, "limit": limit}
     )
     return [to_user(r) for r in rows]
 
 
 async def following_count(conn: Conn, user_id: int) -> int:
     """How many users ``user_id`` follows (a maintained counter)."""
-    row = await one(conn, "following_count", {"id": user_id})
+    row = await one(conn, SQL["following_count"], {"id": user_id})
     return 0 if row is None else int(row["following_count"])
 
 
 async def table_estimates(conn: Conn) -> tuple[int, int]:
     """(users, posts) row estimates from the planner's statistics."""
-    row = await one(conn, "table_estimates", {})
+    row = await one(conn, SQL["table_estimates"], {})
     assert row is not None
     return int(row["users"]), int(row["posts"])
+
+
+async def ids_after(conn: Conn, after: int, batch: int) -> list[int]:
+    """A batch of user ids greater than ``after``, in order (to walk every user)."""
+    return await ids(conn, SQL["ids_after"], {"after": after, "batch": batch})

@@ -12,7 +12,7 @@ from microblog.domain import rules
 from microblog.domain.errors import Invalid
 from microblog.domain.models import FeedMode, Page, User
 from microblog.web import mastodon, params
-from microblog.web.deps import ApiUser, Blog, MaybeApiUser
+from microblog.web.deps import ApiUser, MaybeApiUser, MicroblogDep
 from microblog.web.jsonresponse import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["api"], default_response_class=FastJSONResponse)
@@ -46,10 +46,10 @@ def _id(raw: str, name: str = "id") -> int:
 
 
 @router.post("/accounts", summary="Register an account; returns a token")
-async def register(request: Request, service: Blog) -> dict[str, Any]:
+async def register(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     values = await params.body(request)
-    user = await service.sign_up(values.get("username"), values.get("password"))
-    return mastodon.token(await service.issue_token(user.id))
+    user = await microblog.sign_up(values.get("username"), values.get("password"))
+    return mastodon.token(await microblog.issue_token(user.id))
 
 
 @router.get("/accounts/verify_credentials", summary="The caller's own account")
@@ -58,52 +58,56 @@ async def verify_credentials(request: Request, user: ApiUser) -> dict[str, Any]:
 
 
 @router.patch("/accounts/update_credentials", summary="Update the caller's profile (note)")
-async def update_credentials(request: Request, user: ApiUser, service: Blog) -> dict[str, Any]:
+async def update_credentials(
+    request: Request, user: ApiUser, microblog: MicroblogDep
+) -> dict[str, Any]:
     values = await params.body(request)
     note = params.optional_text(values, "note")
     if note is not None:
-        user = await service.update_description(user.id, note)
+        user = await microblog.update_description(user.id, note)
     return mastodon.credential_account(user, base_url(request))
 
 
 @router.get("/accounts/lookup", summary="Find an account by username")
-async def lookup(request: Request, service: Blog) -> dict[str, Any]:
+async def lookup(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     acct = request.query_params.get("acct", "").strip()
     if not acct:
         raise Invalid("acct is required", "acct")
-    return mastodon.account(await service.user_named(acct), base_url(request))
+    return mastodon.account(await microblog.user_named(acct), base_url(request))
 
 
 @router.get("/accounts/relationships", summary="The caller's relationships to accounts")
-async def relationships(request: Request, user: ApiUser, service: Blog) -> list[dict[str, Any]]:
+async def relationships(
+    request: Request, user: ApiUser, microblog: MicroblogDep
+) -> list[dict[str, Any]]:
     ids = [_id(v, "id[]") for v in request.query_params.getlist("id[]")]
     ids += [_id(v, "id") for v in request.query_params.getlist("id")]
-    following = await service.following_among(user.id, ids)
-    followed_by = await service.followers_among(user.id, ids)
+    following = await microblog.following_among(user.id, ids)
+    followed_by = await microblog.followers_among(user.id, ids)
     return [mastodon.relationship(i, following, followed_by) for i in ids]
 
 
 @router.get("/accounts/{account_id}", summary="One account")
-async def get_account(request: Request, account_id: str, service: Blog) -> dict[str, Any]:
-    return mastodon.account(await service.user(_id(account_id)), base_url(request))
+async def get_account(request: Request, account_id: str, microblog: MicroblogDep) -> dict[str, Any]:
+    return mastodon.account(await microblog.user(_id(account_id)), base_url(request))
 
 
-async def _relationship(service: Blog, user: User, target_id: int) -> dict[str, Any]:
-    following = await service.following_among(user.id, [target_id])
-    followed_by = await service.followers_among(user.id, [target_id])
+async def _relationship(microblog: MicroblogDep, user: User, target_id: int) -> dict[str, Any]:
+    following = await microblog.following_among(user.id, [target_id])
+    followed_by = await microblog.followers_among(user.id, [target_id])
     return mastodon.relationship(target_id, following, followed_by)
 
 
 @router.post("/accounts/{account_id}/follow", summary="Follow an account")
-async def follow(account_id: str, user: ApiUser, service: Blog) -> dict[str, Any]:
-    target = await service.follow(user.id, _id(account_id))
-    return await _relationship(service, user, target.id)
+async def follow(account_id: str, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+    target = await microblog.follow(user.id, _id(account_id))
+    return await _relationship(microblog, user, target.id)
 
 
 @router.post("/accounts/{account_id}/unfollow", summary="Unfollow an account")
-async def unfollow(account_id: str, user: ApiUser, service: Blog) -> dict[str, Any]:
-    target = await service.unfollow(user.id, _id(account_id))
-    return await _relationship(service, user, target.id)
+async def unfollow(account_id: str, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+    target = await microblog.unfollow(user.id, _id(account_id))
+    return await _relationship(microblog, user, target.id)
 
 
 def _users_response(request: Request, found: list[User], limit: int) -> FastJSONResponse:
@@ -116,25 +120,27 @@ def _users_response(request: Request, found: list[User], limit: int) -> FastJSON
 
 
 @router.get("/accounts/{account_id}/followers", summary="Accounts following this one")
-async def followers(request: Request, account_id: str, service: Blog) -> FastJSONResponse:
+async def followers(request: Request, account_id: str, microblog: MicroblogDep) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
-    found = await service.followers(_id(account_id), max_id, limit)
+    found = await microblog.followers(_id(account_id), max_id, limit)
     return _users_response(request, found, limit)
 
 
 @router.get("/accounts/{account_id}/following", summary="Accounts this one follows")
-async def following(request: Request, account_id: str, service: Blog) -> FastJSONResponse:
+async def following(request: Request, account_id: str, microblog: MicroblogDep) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
-    found = await service.following(_id(account_id), max_id, limit)
+    found = await microblog.following(_id(account_id), max_id, limit)
     return _users_response(request, found, limit)
 
 
 @router.get("/accounts/{account_id}/statuses", summary="An account's posts (mode mine)")
-async def account_statuses(request: Request, account_id: str, service: Blog) -> FastJSONResponse:
+async def account_statuses(
+    request: Request, account_id: str, microblog: MicroblogDep
+) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
-    page = await service.user_posts(_id(account_id), window, limit)
+    page = await microblog.user_posts(_id(account_id), window, limit)
     return _page_response(request, page)
 
 
@@ -142,32 +148,34 @@ async def account_statuses(request: Request, account_id: str, service: Blog) -> 
 
 
 @router.post("/statuses", summary="Publish a status (a reply with in_reply_to_id)")
-async def create_status(request: Request, user: ApiUser, service: Blog) -> dict[str, Any]:
+async def create_status(request: Request, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     values = await params.body(request)
     reply_to = values.get("in_reply_to_id")
     parent_id = None if reply_to in (None, "") else _id(str(reply_to), "in_reply_to_id")
-    post = await service.create_post(user.id, values.get("status"), parent_id)
+    post = await microblog.create_post(user.id, values.get("status"), parent_id)
     return mastodon.status(post, base_url(request))
 
 
 @router.get("/statuses/{status_id}", summary="One status")
-async def get_status(request: Request, status_id: str, service: Blog) -> dict[str, Any]:
-    return mastodon.status(await service.post(_id(status_id)), base_url(request))
+async def get_status(request: Request, status_id: str, microblog: MicroblogDep) -> dict[str, Any]:
+    return mastodon.status(await microblog.post(_id(status_id)), base_url(request))
 
 
 @router.delete("/statuses/{status_id}", summary="Delete one's own status")
 async def delete_status(
-    request: Request, status_id: str, user: ApiUser, service: Blog
+    request: Request, status_id: str, user: ApiUser, microblog: MicroblogDep
 ) -> dict[str, Any]:
-    post = await service.delete_post(user.id, _id(status_id))
+    post = await microblog.delete_post(user.id, _id(status_id))
     data = mastodon.status(post, base_url(request))
     data["text"] = post.content
     return data
 
 
 @router.get("/statuses/{status_id}/context", summary="A status's ancestors and descendants")
-async def status_context(request: Request, status_id: str, service: Blog) -> dict[str, Any]:
-    thread = await service.thread(_id(status_id))
+async def status_context(
+    request: Request, status_id: str, microblog: MicroblogDep
+) -> dict[str, Any]:
+    thread = await microblog.thread(_id(status_id))
     base = base_url(request)
     return {
         "ancestors": [mastodon.status(p, base) for p in thread.ancestors],
@@ -179,21 +187,23 @@ async def status_context(request: Request, status_id: str, service: Blog) -> dic
 
 
 @router.get("/timelines/home", summary="Home timeline: own posts and followed accounts'")
-async def home(request: Request, user: ApiUser, service: Blog) -> FastJSONResponse:
+async def home(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
-    return _page_response(request, await service.feed(user.id, FeedMode.TIMELINE, window, limit))
+    return _page_response(request, await microblog.feed(user.id, FeedMode.TIMELINE, window, limit))
 
 
 @router.get("/timelines/following", summary="Followed accounts' posts only (extension)")
-async def following_timeline(request: Request, user: ApiUser, service: Blog) -> FastJSONResponse:
+async def following_timeline(
+    request: Request, user: ApiUser, microblog: MicroblogDep
+) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
-    return _page_response(request, await service.feed(user.id, FeedMode.FOLLOWING, window, limit))
+    return _page_response(request, await microblog.feed(user.id, FeedMode.FOLLOWING, window, limit))
 
 
 @router.get("/timelines/public", summary="Every top-level post")
-async def public(request: Request, user: MaybeApiUser, service: Blog) -> FastJSONResponse:
+async def public(request: Request, user: MaybeApiUser, microblog: MicroblogDep) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
-    return _page_response(request, await service.feed(None, FeedMode.ALL, window, limit))
+    return _page_response(request, await microblog.feed(None, FeedMode.ALL, window, limit))
 
 
 @router.post("/apps", summary="Register a client application (Mastodon clients start here)")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from microblog.domain.errors import Forbidden, Unauthenticated
+from microblog.domain.errors import Forbidden, NotFound, Unauthenticated
 from microblog.domain.models import User
 from microblog.service import Microblog
 
@@ -16,12 +16,12 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-async def blog(request: Request) -> Microblog:
+async def get_microblog(request: Request) -> Microblog:
     """The service the app runs."""
-    return request.app.state.runtime.blog  # type: ignore[no-any-return]
+    return request.app.state.runtime.microblog  # type: ignore[no-any-return]
 
 
-Blog = Annotated[Microblog, Depends(blog)]
+MicroblogDep = Annotated[Microblog, Depends(get_microblog)]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -33,12 +33,12 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-async def api_user_optional(request: Request, service: Blog) -> User | None:
+async def api_user_optional(request: Request, microblog: MicroblogDep) -> User | None:
     """The API caller, or None without a token; a bad token is an error, not anonymity."""
     token = bearer_token(request)
     if token is None:
         return None
-    user = await service.user_for_token(token)
+    user = await microblog.user_for_token(token)
     if user is None:
         raise Unauthenticated("The access token is invalid")
     return user
@@ -57,16 +57,17 @@ ApiUser = Annotated[User, Depends(api_user)]
 MaybeApiUser = Annotated[User | None, Depends(api_user_optional)]
 
 
-async def page_user_optional(request: Request, service: Blog) -> User | None:
+async def page_user_optional(request: Request, microblog: MicroblogDep) -> User | None:
     """The logged-in browser user, from the signed session cookie."""
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         return None
     try:
-        return await service.user(user_id)
-    except Exception:  # the account is gone: forget the session
+        return await microblog.user(user_id)
+    except NotFound:  # the account is gone: forget the session
         request.session.clear()
         return None
+    # Anything else (the database away for a moment) is an error page, not a log-out.
 
 
 PageUser = Annotated[User | None, Depends(page_user_optional)]

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from microblog.domain import rules
 from microblog.domain.errors import Invalid, NotFound, Unauthenticated
 from microblog.domain.models import FeedMode, Page, User
-from microblog.feeds import Window
-from microblog.web.deps import Blog, PageUser, check_csrf
+from microblog.domain.types import Window
+from microblog.web.deps import MicroblogDep, PageUser, check_csrf
 from microblog.web.render import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +51,10 @@ def _more_url(path: str, page: Page, **extra: str) -> str | None:
 
 
 async def _home_context(
-    request: Request, service: Blog, me: User | None, mode: FeedMode
+    request: Request, microblog: MicroblogDep, me: User | None, mode: FeedMode
 ) -> dict[str, Any]:
     page_size = request.app.state.runtime.settings.page_size
-    page = await service.feed(
+    page = await microblog.feed(
         None if mode is FeedMode.ALL else _need(me).id, mode, _cursor_window(request), page_size
     )
     modes = LOGGED_IN_MODES if me is not None else (FeedMode.ALL,)
@@ -68,10 +68,10 @@ async def _home_context(
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, service: Blog, me: PageUser) -> Response:
+async def home(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
     """The feeds: timeline / mine / following / all (visitors see all)."""
     mode = _mode(request.query_params.get("mode"), me)
-    context = await _home_context(request, service, me, mode)
+    context = await _home_context(request, microblog, me, mode)
     if is_htmx(request) and request.query_params.get("max_id"):
         return render(request, "_feed_page.html", context)
     return render(request, "home.html", context)
@@ -89,13 +89,13 @@ async def signup_form(request: Request, me: PageUser) -> Response:
 @router.post("/signup", dependencies=[Csrf])
 async def signup(
     request: Request,
-    service: Blog,
+    microblog: MicroblogDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
 ) -> Response:
     """Create an account and log in."""
     try:
-        user = await service.sign_up(username, password)
+        user = await microblog.sign_up(username, password)
     except Invalid as exc:
         context = {"error": str(exc), "username": username}
         return render(request, "signup.html", context, status=422)
@@ -112,14 +112,14 @@ async def login_form(request: Request, me: PageUser) -> Response:
 @router.post("/login", dependencies=[Csrf])
 async def login(
     request: Request,
-    service: Blog,
+    microblog: MicroblogDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password and start a session; back to where the visitor was going."""
     try:
-        user = await service.authenticate(username, password)
+        user = await microblog.authenticate(username, password)
     except Invalid as exc:
         context = {"error": str(exc), "username": username, "next": next}
         return render(request, "login.html", context, status=422)
@@ -151,12 +151,15 @@ async def profile_form(request: Request, me: PageUser) -> Response:
 
 @router.post("/settings/profile", dependencies=[Csrf])
 async def update_profile(
-    request: Request, service: Blog, me: PageUser, description: Annotated[str, Form()] = ""
+    request: Request,
+    microblog: MicroblogDep,
+    me: PageUser,
+    description: Annotated[str, Form()] = "",
 ) -> Response:
     """Save one's description."""
     user = _need(me)
     try:
-        await service.update_description(user.id, description)
+        await microblog.update_description(user.id, description)
     except Invalid as exc:
         context = {"me": user, "description": description, "error": str(exc)}
         return render(request, "settings.html", context, status=422)
@@ -169,7 +172,7 @@ async def update_profile(
 @router.post("/posts", dependencies=[Csrf])
 async def create_post(
     request: Request,
-    service: Blog,
+    microblog: MicroblogDep,
     me: PageUser,
     content: Annotated[str, Form()] = "",
     parent_id: Annotated[str, Form()] = "",
@@ -178,16 +181,16 @@ async def create_post(
     user = _need(me)
     parent = rules.optional_id(parent_id, "parent_id")
     try:
-        post = await service.create_post(user.id, content, parent)
+        post = await microblog.create_post(user.id, content, parent)
     except Invalid as exc:
         if is_htmx(request):
             raise
         # Without JavaScript: the page again, with the text kept and the reason shown.
         if parent is not None:
-            thread = await service.thread(parent)
+            thread = await microblog.thread(parent)
             context = {"me": user, "thread": thread, "error": str(exc), "draft": content}
             return render(request, "post.html", context, status=422)
-        context = await _home_context(request, service, user, FeedMode.TIMELINE)
+        context = await _home_context(request, microblog, user, FeedMode.TIMELINE)
         context.update(error=str(exc), draft=content)
         return render(request, "home.html", context, status=422)
     if is_htmx(request):
@@ -196,27 +199,33 @@ async def create_post(
 
 
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
-async def show_post(request: Request, post_id: str, service: Blog, me: PageUser) -> Response:
+async def show_post(
+    request: Request, post_id: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """A post with its thread and a reply form."""
-    thread = await service.thread(rules.object_id(post_id))
+    thread = await microblog.thread(rules.object_id(post_id))
     return render(request, "post.html", {"me": me, "thread": thread})
 
 
 @router.get("/posts/{post_id}/delete", response_class=HTMLResponse)
-async def confirm_delete(request: Request, post_id: str, service: Blog, me: PageUser) -> Response:
+async def confirm_delete(
+    request: Request, post_id: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """Ask before deleting (the htmx button asks in a dialog instead)."""
     user = _need(me)
-    post = await service.post(rules.object_id(post_id))
+    post = await microblog.post(rules.object_id(post_id))
     if post.author.id != user.id:
         raise NotFound("No such post of yours")
     return render(request, "confirm_delete.html", {"me": user, "post": post})
 
 
 @router.post("/posts/{post_id}/delete", dependencies=[Csrf])
-async def delete_post(request: Request, post_id: str, service: Blog, me: PageUser) -> Response:
+async def delete_post(
+    request: Request, post_id: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """Delete one's own post."""
     user = _need(me)
-    await service.delete_post(user.id, rules.object_id(post_id))
+    await microblog.delete_post(user.id, rules.object_id(post_id))
     if is_htmx(request):
         return HTMLResponse("")
     return _redirect("/?mode=mine")
@@ -226,17 +235,19 @@ async def delete_post(request: Request, post_id: str, service: Blog, me: PageUse
 
 
 @router.get("/@{username}", response_class=HTMLResponse)
-async def profile(request: Request, username: str, service: Blog, me: PageUser) -> Response:
+async def profile(
+    request: Request, username: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """A user's profile: counts, follow button, posts."""
-    user = await service.user_named(username)
+    user = await microblog.user_named(username)
     page_size = request.app.state.runtime.settings.page_size
-    page = await service.user_posts(user.id, _cursor_window(request), page_size)
+    page = await microblog.user_posts(user.id, _cursor_window(request), page_size)
     context = {
         "me": me,
         "user": user,
         "page": page,
         "more_url": _more_url(f"/@{user.username}", page),
-        "following": me is not None and bool(await service.following_among(me.id, [user.id])),
+        "following": me is not None and bool(await microblog.following_among(me.id, [user.id])),
     }
     if is_htmx(request) and request.query_params.get("max_id"):
         return render(request, "_feed_page.html", context)
@@ -244,34 +255,38 @@ async def profile(request: Request, username: str, service: Blog, me: PageUser) 
 
 
 async def _toggle(
-    request: Request, service: Blog, me: User | None, username: str, on: bool
+    request: Request, microblog: MicroblogDep, me: User | None, username: str, on: bool
 ) -> Response:
     user = _need(me)
-    target = await service.user_named(username)
-    target = await (service.follow if on else service.unfollow)(user.id, target.id)
+    target = await microblog.user_named(username)
+    target = await (microblog.follow if on else microblog.unfollow)(user.id, target.id)
     if is_htmx(request):
         return render(request, "_follow.html", {"me": user, "user": target, "following": on})
     return _redirect(f"/@{target.username}")
 
 
 @router.post("/@{username}/follow", dependencies=[Csrf])
-async def follow(request: Request, username: str, service: Blog, me: PageUser) -> Response:
+async def follow(
+    request: Request, username: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """Follow; htmx swaps the button and the follower count in place."""
-    return await _toggle(request, service, me, username, True)
+    return await _toggle(request, microblog, me, username, True)
 
 
 @router.post("/@{username}/unfollow", dependencies=[Csrf])
-async def unfollow(request: Request, username: str, service: Blog, me: PageUser) -> Response:
+async def unfollow(
+    request: Request, username: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """Unfollow; htmx swaps the button and the follower count in place."""
-    return await _toggle(request, service, me, username, False)
+    return await _toggle(request, microblog, me, username, False)
 
 
 async def _people(
-    request: Request, service: Blog, me: User | None, username: str, which: str
+    request: Request, microblog: MicroblogDep, me: User | None, username: str, which: str
 ) -> Response:
-    user = await service.user_named(username)
+    user = await microblog.user_named(username)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
-    lister = service.followers if which == "followers" else service.following
+    lister = microblog.followers if which == "followers" else microblog.following
     people = await lister(user.id, max_id, 50)
     more = f"/@{user.username}/{which}?max_id={people[-1].id}" if len(people) == 50 else None
     context = {"me": me, "user": user, "people": people, "which": which, "more_url": more}
@@ -279,12 +294,16 @@ async def _people(
 
 
 @router.get("/@{username}/followers", response_class=HTMLResponse)
-async def followers(request: Request, username: str, service: Blog, me: PageUser) -> Response:
+async def followers(
+    request: Request, username: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """Who follows this user."""
-    return await _people(request, service, me, username, "followers")
+    return await _people(request, microblog, me, username, "followers")
 
 
 @router.get("/@{username}/following", response_class=HTMLResponse)
-async def following(request: Request, username: str, service: Blog, me: PageUser) -> Response:
+async def following(
+    request: Request, username: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """Whom this user follows."""
-    return await _people(request, service, me, username, "following")
+    return await _people(request, microblog, me, username, "following")

@@ -10,7 +10,7 @@ from starlette.requests import ClientDisconnect
 
 from microblog.domain import rules
 from microblog.domain.errors import Invalid, MicroblogError
-from microblog.feeds import Window
+from microblog.domain.types import Window
 
 MAX_BODY_BYTES = 64 * 1024  # a post is 200 characters; nothing we accept comes close
 

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from microblog.domain.models import FeedMode
-from microblog.feeds import Window
+from microblog.domain.types import Window
 from microblog.jobs.tasks import retry_stalled_jobs
 from microblog.settings import Settings
-from tests.conftest import Stack, open_stack
+from tests.conftest import Runtime, open_test_runtime
 
 FANOUT = {"feed_strategy": "fanout"}
 
@@ -32,7 +32,7 @@ def count(url: str, sql: str, *params: object) -> int:
     return int(row[0])
 
 
-async def network(stack: Stack, url: str, followers: int) -> tuple[int, list[int]]:
+async def network(runtime: Runtime, url: str, followers: int) -> tuple[int, list[int]]:
     """An author and followers who have read their feeds once (so they are pushed)."""
     with psycopg.connect(url) as conn:
         ids = [
@@ -44,41 +44,42 @@ async def network(stack: Stack, url: str, followers: int) -> tuple[int, list[int
         ]
     author, fans = ids[0], ids[1:]
     for fan in fans:
-        await stack.blog.follow(fan, author)
-        await stack.blog.feed(fan, FeedMode.TIMELINE, Window(), 5)
-    await stack.drain()
+        await runtime.microblog.follow(fan, author)
+        await runtime.microblog.feed(fan, FeedMode.TIMELINE, Window(), 5)
+    await runtime.drain()
     return author, fans
 
 
-async def first_page(stack: Stack, reader: int) -> list[int]:
-    page = await stack.blog.feed(reader, FeedMode.TIMELINE, Window(), 20)
+async def first_page(runtime: Runtime, reader: int) -> list[int]:
+    page = await runtime.microblog.feed(reader, FeedMode.TIMELINE, Window(), 20)
     return [p.id for p in page.posts]
 
 
 async def test_a_fanout_job_run_twice_writes_nothing_twice(settings: Settings) -> None:
-    async with open_stack(settings.replace(**FANOUT)) as stack:
-        author, fans = await network(stack, settings.database_url, 5)
-        post = await stack.blog.create_post(author, "once", None)
-        await stack.engine.process_posts([post.id])
-        await stack.engine.process_posts([post.id])
-        await stack.drain()  # and the queued job a third time
+    async with open_test_runtime(settings.replace(**FANOUT)) as runtime:
+        author, fans = await network(runtime, settings.database_url, 5)
+        post = await runtime.microblog.create_post(author, "once", None)
+        await runtime.engine.process_posts([post.id])
+        await runtime.engine.process_posts([post.id])
+        await runtime.drain()  # and the queued job a third time
         entries = count(
             settings.database_url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id
         )
         assert entries == len(fans)
         for fan in fans:
-            assert (await first_page(stack, fan)).count(post.id) == 1
+            assert (await first_page(runtime, fan)).count(post.id) == 1
 
 
 async def test_a_delete_racing_its_fanout_stays_deleted(settings: Settings) -> None:
-    async with open_stack(settings.replace(**FANOUT)) as stack:
-        author, fans = await network(stack, settings.database_url, 8)
+    async with open_test_runtime(settings.replace(**FANOUT)) as runtime:
+        author, fans = await network(runtime, settings.database_url, 8)
         for _ in range(5):
-            post = await stack.blog.create_post(author, "regret", None)
+            post = await runtime.microblog.create_post(author, "regret", None)
             await asyncio.gather(
-                stack.engine.process_posts([post.id]), stack.blog.delete_post(author, post.id)
+                runtime.engine.process_posts([post.id]),
+                runtime.microblog.delete_post(author, post.id),
             )
-            await stack.drain()
+            await runtime.drain()
             left = count(
                 settings.database_url,
                 "SELECT count(*) FROM feed_entries WHERE post_id = %s",
@@ -86,7 +87,7 @@ async def test_a_delete_racing_its_fanout_stays_deleted(settings: Settings) -> N
             )
             assert left == 0
             for fan in fans:
-                assert post.id not in await first_page(stack, fan)
+                assert post.id not in await first_page(runtime, fan)
 
 
 def _worker(settings: Settings) -> subprocess.Popen[bytes]:
@@ -104,9 +105,9 @@ async def test_a_worker_killed_mid_fanout_loses_and_duplicates_nothing(
     settings: Settings,
 ) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(**FANOUT)) as stack:
-        author, fans = await network(stack, url, 6)
-        post = await stack.blog.create_post(author, "survive", None)
+    async with open_test_runtime(settings.replace(**FANOUT)) as runtime:
+        author, fans = await network(runtime, url, 6)
+        post = await runtime.microblog.create_post(author, "survive", None)
         # Hold the author's fan-out lock so the worker is stuck inside the job, then kill it.
         with psycopg.connect(url) as blocker:
             blocker.execute("SELECT pg_advisory_lock(%s)", (author,))
@@ -125,8 +126,8 @@ async def test_a_worker_killed_mid_fanout_loses_and_duplicates_nothing(
             blocker.execute("SELECT pg_advisory_unlock(%s)", (author,))
         assert count(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 0
         await asyncio.sleep(1.5)  # the dead worker's heartbeat grows old
-        assert await retry_stalled_jobs(stack.queue, seconds_since_heartbeat=1) == 1
-        await stack.drain()
+        assert await retry_stalled_jobs(runtime.queue, seconds_since_heartbeat=1) == 1
+        await runtime.drain()
         assert count(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == len(
             fans
         )
@@ -134,7 +135,7 @@ async def test_a_worker_killed_mid_fanout_loses_and_duplicates_nothing(
             count(url, "SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'") == 0
         )
         for fan in fans:
-            assert (await first_page(stack, fan)).count(post.id) == 1
+            assert (await first_page(runtime, fan)).count(post.id) == 1
 
 
 @pytest.fixture
@@ -191,24 +192,24 @@ async def test_redis_stopped_and_restarted_answers_stay_correct(
     cached = settings.replace(
         feed_strategy=strategy, feed_cache="redis", redis_url=f"redis://127.0.0.1:{port}/0"
     )
-    async with open_stack(cached) as stack:
-        author, fans = await network(stack, settings.database_url, 3)
+    async with open_test_runtime(cached) as runtime:
+        author, fans = await network(runtime, settings.database_url, 3)
         reader = fans[0]
-        before = await first_page(stack, reader)  # cached now
+        before = await first_page(runtime, reader)  # cached now
 
         procs[0].kill()
         procs[0].wait(timeout=10)
-        during = await stack.blog.create_post(author, "while redis is down", None)
-        await stack.drain()
-        assert (await first_page(stack, reader))[0] == during.id
+        during = await runtime.microblog.create_post(author, "while redis is down", None)
+        await runtime.drain()
+        assert (await first_page(runtime, reader))[0] == during.id
         outages = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
         assert len(outages) == 1, "the outage is logged once"
 
         start_redis(port, procs)
         await asyncio.sleep(1.1)  # past the retry pause
-        after = await stack.blog.create_post(author, "redis is back", None)
-        await stack.drain()
-        page = await first_page(stack, reader)
+        after = await runtime.microblog.create_post(author, "redis is back", None)
+        await runtime.drain()
+        page = await first_page(runtime, reader)
         assert page[:2] == [after.id, during.id]
         assert page[2:] == before[: len(page) - 2]
         assert any("Redis is back" in r.getMessage() for r in caplog.records)

@@ -12,10 +12,14 @@ from click.testing import CliRunner, Result
 
 from microblog.cli import main
 from microblog.domain.models import FeedMode
-from microblog.feeds import Window
+from microblog.domain.types import Window
 from microblog.feeds.engine import in_rollout
 from microblog.settings import Settings
-from tests.conftest import Stack, flush_cache, open_stack
+from tests.conftest import Runtime, flush_cache, open_test_runtime
+
+HYBRID_ENTRIES_OF_READER = "SELECT count(*) FROM hybrid_feed_entries WHERE user_id = %s"
+HYBRID_ENTRIES_OF_POST = "SELECT count(*) FROM hybrid_feed_entries WHERE post_id = %s"
+HYBRID_FEEDS_OF_READER = "SELECT count(*) FROM hybrid_feed_state WHERE user_id = %s"
 
 
 async def cli(url: str, *args: str) -> Result:
@@ -42,28 +46,30 @@ def make_users(url: str, n: int) -> list[int]:
         ]
 
 
-async def ids(stack: Stack, reader: int | None, mode: FeedMode = FeedMode.TIMELINE) -> list[int]:
-    page = await stack.blog.feed(reader, mode, Window(), 20)
+async def ids(
+    runtime: Runtime, reader: int | None, mode: FeedMode = FeedMode.TIMELINE
+) -> list[int]:
+    page = await runtime.microblog.feed(reader, mode, Window(), 20)
     return [p.id for p in page.posts]
 
 
 async def test_pushed_feeds_are_trimmed_to_the_cap_and_pages_go_on(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy="fanout", feed_cap=5)) as stack:
+    async with open_test_runtime(settings.replace(feed_strategy="fanout", feed_cap=5)) as runtime:
         reader, author = make_users(url, 2)
-        await stack.blog.follow(reader, author)
-        await ids(stack, reader)
-        await stack.drain()
-        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(30)]
-        await stack.drain()
-        await stack.engine.maintain()
-        await stack.engine.maintain()  # the second pass deletes what the first cut off
+        await runtime.microblog.follow(reader, author)
+        await ids(runtime, reader)
+        await runtime.drain()
+        posts = [(await runtime.microblog.create_post(author, f"p{i}", None)).id for i in range(30)]
+        await runtime.drain()
+        await runtime.engine.maintain()
+        await runtime.engine.maintain()  # the second pass deletes what the first cut off
         assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) <= 5
         # No dead end at the cap: every post is still reachable by paging.
         seen: list[int] = []
         window = Window()
         while True:
-            page = await stack.blog.feed(reader, FeedMode.TIMELINE, window, 4)
+            page = await runtime.microblog.feed(reader, FeedMode.TIMELINE, window, 4)
             seen += [p.id for p in page.posts]
             if page.next_cursor is None:
                 break
@@ -73,82 +79,86 @@ async def test_pushed_feeds_are_trimmed_to_the_cap_and_pages_go_on(settings: Set
 
 async def test_follow_backfills_and_unfollow_removes(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy="fanout")) as stack:
+    async with open_test_runtime(settings.replace(feed_strategy="fanout")) as runtime:
         reader, author = make_users(url, 2)
-        await ids(stack, reader)
-        await stack.drain()
-        old = [(await stack.blog.create_post(author, f"o{i}", None)).id for i in range(3)]
-        await stack.drain()
-        await stack.blog.follow(reader, author)
+        await ids(runtime, reader)
+        await runtime.drain()
+        old = [(await runtime.microblog.create_post(author, f"o{i}", None)).id for i in range(3)]
+        await runtime.drain()
+        await runtime.microblog.follow(reader, author)
         # Backfilled at once, in the follow's transaction: no job needed.
         assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 3
-        assert await ids(stack, reader) == old[::-1]
-        await stack.blog.unfollow(reader, author)
+        assert await ids(runtime, reader) == old[::-1]
+        await runtime.microblog.unfollow(reader, author)
         assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 0
-        assert await ids(stack, reader) == []
+        assert await ids(runtime, reader) == []
 
 
 async def test_author_sees_own_post_before_fanout(settings: Settings) -> None:
-    async with open_stack(settings.replace(feed_strategy="fanout")) as stack:
+    async with open_test_runtime(settings.replace(feed_strategy="fanout")) as runtime:
         (author,) = make_users(settings.database_url, 1)
-        await ids(stack, author)
-        await stack.drain()
-        post = await stack.blog.create_post(author, "mine, now", None)
-        assert await ids(stack, author) == [post.id]  # no drain: read-your-writes
+        await ids(runtime, author)
+        await runtime.drain()
+        post = await runtime.microblog.create_post(author, "mine, now", None)
+        assert await ids(runtime, author) == [post.id]  # no drain: read-your-writes
 
 
 async def test_returning_inactive_reader_gets_a_full_feed_at_once(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy="hybrid", active_days=7)) as stack:
+    async with open_test_runtime(
+        settings.replace(feed_strategy="hybrid", active_days=7)
+    ) as runtime:
         reader, author = make_users(url, 2)
-        await stack.blog.follow(reader, author)
-        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(25)]
-        await ids(stack, reader)
-        await stack.drain()
-        assert scalar(url, "SELECT count(*) FROM feed_state WHERE user_id = %s", reader) == 1
+        await runtime.microblog.follow(reader, author)
+        posts = [(await runtime.microblog.create_post(author, f"p{i}", None)).id for i in range(25)]
+        await ids(runtime, reader)
+        await runtime.drain()
+        assert scalar(url, HYBRID_FEEDS_OF_READER, reader) == 1
         with psycopg.connect(url) as conn:
             conn.execute(
                 "UPDATE users SET last_active_at = now() - interval '30 days',"
                 " updated_at = now() WHERE id = %s",
                 (reader,),
             )
-            conn.execute("UPDATE feed_state SET built_at = now() - interval '1 hour'")
-        await stack.engine.maintain()  # marks the feed retired
+            conn.execute("UPDATE hybrid_feed_state SET built_at = now() - interval '1 hour'")
+        await runtime.engine.maintain()  # marks the feed retired
         with psycopg.connect(url) as conn:
-            conn.execute("UPDATE feed_state SET built_at = now() - interval '1 hour'")
-        await stack.engine.maintain()  # drops it
-        assert scalar(url, "SELECT count(*) FROM feed_state WHERE user_id = %s", reader) == 0
-        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 0
+            conn.execute("UPDATE hybrid_feed_state SET built_at = now() - interval '1 hour'")
+        await runtime.engine.maintain()  # drops it
+        assert scalar(url, HYBRID_FEEDS_OF_READER, reader) == 0
+        assert scalar(url, HYBRID_ENTRIES_OF_READER, reader) == 0
         # Back after a month: a full first page immediately, from pull ...
-        assert await ids(stack, reader) == posts[::-1][:20]
+        assert await ids(runtime, reader) == posts[::-1][:20]
         # ... while the pushed feed warms in the background.
-        await stack.drain()
-        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE user_id = %s", reader) == 25
+        await runtime.drain()
+        assert scalar(url, HYBRID_ENTRIES_OF_READER, reader) == 25
 
 
 async def test_celebrities_are_merged_at_read_time_not_fanned_out(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy="hybrid", celebrity_followers=3)) as stack:
+    async with open_test_runtime(
+        settings.replace(feed_strategy="hybrid", celebrity_followers=3)
+    ) as runtime:
         star, *fans = make_users(url, 6)
         for fan in fans:
-            await stack.blog.follow(fan, star)
-            await ids(stack, fan)
-        await stack.drain()
-        await stack.engine.maintain()
+            await runtime.microblog.follow(fan, star)
+            await ids(runtime, fan)
+        await runtime.drain()
+        await runtime.engine.maintain()
         assert scalar(url, "SELECT count(*) FROM celebrities WHERE user_id = %s", star) == 1
-        post = await stack.blog.create_post(star, "to my many fans", None)
-        await stack.drain()
-        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 0
+        post = await runtime.microblog.create_post(star, "to my many fans", None)
+        await runtime.drain()
+        assert scalar(url, HYBRID_ENTRIES_OF_POST, post.id) == 0
         for fan in fans:
-            assert (await ids(stack, fan))[0] == post.id
+            assert (await ids(runtime, fan))[0] == post.id
         # Below 90% of the threshold they are fanned out again, old posts merged in first.
         for fan in fans[:3]:
-            await stack.blog.unfollow(fan, star)
-        await stack.engine.maintain()
+            await runtime.microblog.unfollow(fan, star)
+        await runtime.engine.maintain()
         assert scalar(url, "SELECT count(*) FROM celebrities") == 0
-        assert scalar(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 2
+        assert scalar(url, HYBRID_ENTRIES_OF_POST, post.id) == 2
         for fan in fans[3:]:
-            assert (await ids(stack, fan))[0] == post.id
+            assert (await ids(runtime, fan))[0] == post.id
 
 
 def test_rollout_share_is_stable_and_close_to_the_percentage() -> None:
@@ -160,25 +170,25 @@ def test_rollout_share_is_stable_and_close_to_the_percentage() -> None:
 
 
 async def test_rollout_serves_the_rest_from_pull(settings: Settings) -> None:
-    async with open_stack(
+    async with open_test_runtime(
         settings.replace(feed_strategy="fanout", feed_rollout_percent=50)
-    ) as stack:
+    ) as runtime:
         inside = next(r for r in range(1, 100) if in_rollout(r, 50))
         outside = next(r for r in range(1, 100) if not in_rollout(r, 50))
-        assert stack.engine.strategy_for(inside).name == "fanout"
-        assert stack.engine.strategy_for(outside).name == "pull"
+        assert runtime.engine.strategy_for(inside).name == "fanout"
+        assert runtime.engine.strategy_for(outside).name == "pull"
 
 
 async def test_dual_write_builds_fanout_state_while_pull_serves(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_dual_write="fanout")) as stack:
-        assert stack.engine.serving.name == "pull"
+    async with open_test_runtime(settings.replace(feed_dual_write="fanout")) as runtime:
+        assert runtime.engine.serving.name == "pull"
         reader, author = make_users(url, 2)
-        await stack.blog.follow(reader, author)
+        await runtime.microblog.follow(reader, author)
         result = await cli(url, "feeds", "rebuild", "--strategy", "fanout")
         assert result.exit_code == 0, result.output
-        post = await stack.blog.create_post(author, "dual", None)
-        await stack.drain()
+        post = await runtime.microblog.create_post(author, "dual", None)
+        await runtime.drain()
         assert scalar(url, "SELECT count(*) FROM feed_entries WHERE post_id = %s", post.id) == 1
         result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "2")
         assert result.exit_code == 0, result.output
@@ -187,12 +197,12 @@ async def test_dual_write_builds_fanout_state_while_pull_serves(settings: Settin
 
 async def test_verify_reports_a_mismatch(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy="fanout")) as stack:
+    async with open_test_runtime(settings.replace(feed_strategy="fanout")) as runtime:
         reader, author = make_users(url, 2)
-        await stack.blog.follow(reader, author)
-        await stack.blog.create_post(author, "x", None)
-        await ids(stack, reader)
-        await stack.drain()
+        await runtime.microblog.follow(reader, author)
+        await runtime.microblog.create_post(author, "x", None)
+        await ids(runtime, reader)
+        await runtime.drain()
         with psycopg.connect(url) as conn:  # corrupt the pushed feed behind the engine's back
             conn.execute("DELETE FROM feed_entries")
         result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "5")
@@ -202,47 +212,49 @@ async def test_verify_reports_a_mismatch(settings: Settings) -> None:
 
 async def test_matview_holds_a_bounded_feed_per_active_reader(settings: Settings) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy="matview", matview_per_reader=3)) as stack:
+    async with open_test_runtime(
+        settings.replace(feed_strategy="matview", matview_per_reader=3)
+    ) as runtime:
         reader, author, idle = make_users(url, 3)
         for who in (reader, idle):
-            await stack.blog.follow(who, author)
-        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(10)]
+            await runtime.microblog.follow(who, author)
+        posts = [(await runtime.microblog.create_post(author, f"p{i}", None)).id for i in range(10)]
         with psycopg.connect(url) as conn:
             conn.execute(
                 "UPDATE users SET last_active_at = now() - interval '30 days' WHERE id = %s",
                 (idle,),
             )
-        await stack.engine.maintain()
+        await runtime.engine.maintain()
         assert scalar(url, "SELECT count(*) FROM user_feeds WHERE user_id = %s", reader) == 4
         assert scalar(url, "SELECT count(*) FROM user_feeds WHERE user_id = %s", idle) == 0
         # New posts show at once (the delta above the high-water mark), before any refresh.
-        new = await stack.blog.create_post(author, "fresh", None)
-        assert (await ids(stack, reader))[:2] == [new.id, posts[-1]]
+        new = await runtime.microblog.create_post(author, "fresh", None)
+        assert (await ids(runtime, reader))[:2] == [new.id, posts[-1]]
         # Past the view's three posts the pages go on from pull.
-        assert await ids(stack, reader) == [new.id, *posts[::-1]]
+        assert await ids(runtime, reader) == [new.id, *posts[::-1]]
 
 
 async def test_cache_is_invalidated_by_every_change_and_expires(settings: Settings) -> None:
     url = settings.database_url
     cached = settings.replace(feed_cache="redis", feed_cache_ttl_seconds=30)
-    async with open_stack(cached) as stack:
-        await flush_cache(stack)
+    async with open_test_runtime(cached) as runtime:
+        await flush_cache(runtime)
         reader, author = make_users(url, 2)
-        assert await ids(stack, reader) == []
-        await stack.blog.follow(reader, author)  # follow
-        first = await stack.blog.create_post(author, "1", None)
-        await stack.drain()
-        assert await ids(stack, reader) == [first.id]
-        assert await ids(stack, reader) == [first.id]  # from the cache
-        second = await stack.blog.create_post(author, "2", None)  # new post
-        await stack.drain()
-        assert await ids(stack, reader) == [second.id, first.id]
-        await stack.blog.delete_post(author, second.id)  # delete
-        await stack.drain()
-        assert await ids(stack, reader) == [first.id]
-        assert await ids(stack, None, FeedMode.ALL) == [first.id]
-        await stack.blog.unfollow(reader, author)  # unfollow
-        assert await ids(stack, reader) == []
+        assert await ids(runtime, reader) == []
+        await runtime.microblog.follow(reader, author)  # follow
+        first = await runtime.microblog.create_post(author, "1", None)
+        await runtime.drain()
+        assert await ids(runtime, reader) == [first.id]
+        assert await ids(runtime, reader) == [first.id]  # from the cache
+        second = await runtime.microblog.create_post(author, "2", None)  # new post
+        await runtime.drain()
+        assert await ids(runtime, reader) == [second.id, first.id]
+        await runtime.microblog.delete_post(author, second.id)  # delete
+        await runtime.drain()
+        assert await ids(runtime, reader) == [first.id]
+        assert await ids(runtime, None, FeedMode.ALL) == [first.id]
+        await runtime.microblog.unfollow(reader, author)  # unfollow
+        assert await ids(runtime, reader) == []
         client = redis.Redis.from_url(cached.redis_url)
         try:
             keys = list(client.scan_iter(match="mb:feed:*"))
@@ -258,12 +270,12 @@ async def test_cache_is_invalidated_by_every_change_and_expires(settings: Settin
 async def test_a_post_invalidates_only_followers_who_read_lately(settings: Settings) -> None:
     url = settings.database_url
     cached = settings.replace(feed_cache="redis", feed_cache_ttl_seconds=30)
-    async with open_stack(cached) as stack:
-        await flush_cache(stack)
+    async with open_test_runtime(cached) as runtime:
+        await flush_cache(runtime)
         reading, away, author = make_users(url, 3)
-        await stack.blog.follow(reading, author)
-        await stack.blog.follow(away, author)
-        assert await ids(stack, reading) == []  # cached now
+        await runtime.microblog.follow(reading, author)
+        await runtime.microblog.follow(away, author)
+        assert await ids(runtime, reading) == []  # cached now
         client = redis.Redis.from_url(cached.redis_url)
         try:
 
@@ -271,19 +283,19 @@ async def test_a_post_invalidates_only_followers_who_read_lately(settings: Setti
                 return [client.get(f"mb:feed:gen:{r}") for r in (reading, away)]  # type: ignore[misc]
 
             before = generations()
-            post = await stack.blog.create_post(author, "news", None)
-            await stack.drain()
-            assert await ids(stack, reading) == [post.id]
+            post = await runtime.microblog.create_post(author, "news", None)
+            await runtime.drain()
+            assert await ids(runtime, reading) == [post.id]
             after = generations()
             assert after[0] != before[0]
             # Never read, so no page to drop: no write for this follower.
             assert after[1] == before[1]
             # A reader whose last read is older than a page's lifetime is forgotten.
             client.zadd("mb:feed:readers", {str(reading): 1})
-            assert await stack.engine.cache.recent_readers() == []  # type: ignore[union-attr]
+            assert await runtime.engine.cache.recent_readers() == []  # type: ignore[union-attr]
         finally:
             client.close()
-        assert await ids(stack, away) == [post.id]
+        assert await ids(runtime, away) == [post.id]
 
 
 @pytest.mark.parametrize("name", ["fanout", "hybrid"])
@@ -291,11 +303,14 @@ async def test_readers_without_a_feed_never_see_an_empty_page(
     settings: Settings, name: str
 ) -> None:
     url = settings.database_url
-    async with open_stack(settings.replace(feed_strategy=name)) as stack:
+    async with open_test_runtime(settings.replace(feed_strategy=name)) as runtime:
         reader, author = make_users(url, 2)
-        await stack.blog.follow(reader, author)
-        posts = [(await stack.blog.create_post(author, f"p{i}", None)).id for i in range(3)]
-        assert await ids(stack, reader) == posts[::-1]  # first read ever: pull
-        await stack.drain()
-        assert scalar(url, "SELECT floor FROM feed_state WHERE user_id = %s", reader) == 0
-        assert await ids(stack, reader) == posts[::-1]  # now pushed
+        await runtime.microblog.follow(reader, author)
+        posts = [(await runtime.microblog.create_post(author, f"p{i}", None)).id for i in range(3)]
+        async with runtime.pool.connection() as conn:
+            assert not await runtime.engine.serving.is_built(conn, reader)
+        assert await ids(runtime, reader) == posts[::-1]  # first read ever: pull
+        await runtime.drain()
+        async with runtime.pool.connection() as conn:
+            assert await runtime.engine.serving.is_built(conn, reader)
+        assert await ids(runtime, reader) == posts[::-1]  # now pushed

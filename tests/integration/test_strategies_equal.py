@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microblog.domain.models import FeedMode
-from microblog.feeds import Window
+from microblog.domain.types import Window
+from microblog.feeds import available
 from microblog.settings import Settings
-from tests.conftest import Stack, flush_cache, open_stack, truncate_all
+from tests.conftest import Runtime, flush_cache, open_test_runtime, truncate_all
 
-CONFIGS = [
-    (name, cache) for name in ("fanout", "matview", "hybrid", "pull") for cache in ("off", "redis")
-]
+# Every installed or registered strategy (the tests' own ``scan`` too), cache off and on.
+CONFIGS = [(name, cache) for name in available() for cache in ("off", "redis")]
 
 user = st.integers(0, 7)
 op = st.one_of(
@@ -47,14 +47,15 @@ def config_settings(base: Settings, strategy: str, cache: str) -> Settings:
         matview_per_reader=3,
         celebrity_followers=3,
         matview_refresh_seconds=1,
+        maintenance_seconds=1,
     )
 
 
 class History:
     """Applies operations through the service, remembering ids to refer to."""
 
-    def __init__(self, stack: Stack, url: str) -> None:
-        self.stack = stack
+    def __init__(self, runtime: Runtime, url: str) -> None:
+        self.runtime = runtime
         self.url = url
         self.users: list[int] = []
         self.posts: list[int] = []
@@ -70,14 +71,14 @@ class History:
 
     async def read_all(self) -> None:
         for reader in self.users:
-            await self.stack.blog.feed(reader, FeedMode.TIMELINE, Window(), 3)
-        await self.stack.drain()
+            await self.runtime.microblog.feed(reader, FeedMode.TIMELINE, Window(), 3)
+        await self.runtime.drain()
 
     def pick(self, items: list[int], index: int) -> int | None:
         return items[index % len(items)] if items else None
 
     async def apply(self, step: tuple[object, ...]) -> None:
-        blog = self.stack.blog
+        microblog = self.runtime.microblog
         kind = step[0]
         if kind == "signup":
             self.add_user()
@@ -85,21 +86,21 @@ class History:
             author = self.pick(self.users, int(step[1]))  # type: ignore[call-overload]
             parent = None if step[2] is None else self.pick(self.posts, int(step[2]))  # type: ignore[call-overload]
             assert author is not None
-            self.posts.append((await blog.create_post(author, "p", parent)).id)
+            self.posts.append((await microblog.create_post(author, "p", parent)).id)
         elif kind == "delete" and self.posts:
             post_id = self.pick(self.posts, int(step[1]))  # type: ignore[call-overload]
             assert post_id is not None
-            post = await blog.post(post_id)
-            await blog.delete_post(post.author.id, post_id)
+            post = await microblog.post(post_id)
+            await microblog.delete_post(post.author.id, post_id)
             self.posts.remove(post_id)
         elif kind in ("follow", "unfollow"):
             a = self.pick(self.users, int(step[1]))  # type: ignore[call-overload]
             b = self.pick(self.users, int(step[2]))  # type: ignore[call-overload]
             if a is not None and b is not None and a != b:
-                await (blog.follow if kind == "follow" else blog.unfollow)(a, b)
+                await (microblog.follow if kind == "follow" else microblog.unfollow)(a, b)
         elif kind == "read":
             reader = self.pick(self.users, int(step[1]))  # type: ignore[call-overload]
-            await blog.feed(reader, FeedMode.TIMELINE, Window(), 3)
+            await microblog.feed(reader, FeedMode.TIMELINE, Window(), 3)
         elif kind == "idle":
             reader = self.pick(self.users, int(step[1]))  # type: ignore[call-overload]
             with psycopg.connect(self.url) as conn:
@@ -108,15 +109,15 @@ class History:
                     (reader,),
                 )
         elif kind == "drain":
-            await self.stack.drain()
+            await self.runtime.drain()
         elif kind == "maintain":
-            await self.stack.drain()
-            await self.stack.engine.maintain()
+            await self.runtime.drain()
+            await self.runtime.engine.maintain()
 
 
-async def walk(stack: Stack, reader: int | None, mode: FeedMode, strategy: str) -> list[int]:
+async def walk(runtime: Runtime, reader: int | None, mode: FeedMode, strategy: str) -> list[int]:
     """Every id of a feed, page by page through next cursors (limit 3)."""
-    engine = stack.engine
+    engine = runtime.engine
     chosen = engine.serving if strategy == "serving" else engine.pull
     ids: list[int] = []
     window = Window()
@@ -130,23 +131,23 @@ async def walk(stack: Stack, reader: int | None, mode: FeedMode, strategy: str) 
     return ids
 
 
-async def check_equal(stack: Stack, history: History) -> None:
+async def check_equal(runtime: Runtime, history: History) -> None:
     for reader in [*history.users, None]:
         for mode in FeedMode:
             if reader is None and mode is not FeedMode.ALL:
                 continue
-            expected = await walk(stack, reader, mode, "pull")
+            expected = await walk(runtime, reader, mode, "pull")
             # Through the engine (and its cache, when on): the first page as readers get it.
-            first = await stack.blog.feed(reader, mode, Window(), 3)
+            first = await runtime.microblog.feed(reader, mode, Window(), 3)
             assert [p.id for p in first.posts] == expected[:3], (reader, mode, "first page")
-            again = await stack.blog.feed(reader, mode, Window(), 3)
+            again = await runtime.microblog.feed(reader, mode, Window(), 3)
             assert [p.id for p in again.posts] == expected[:3], (reader, mode, "cached")
-            assert await walk(stack, reader, mode, "serving") == expected, (reader, mode)
+            assert await walk(runtime, reader, mode, "serving") == expected, (reader, mode)
             for cursor in expected[::3]:
                 for w in (Window(below=cursor), Window(above=cursor, oldest_first=True)):
-                    async with stack.engine.pool.connection() as conn:
-                        got = await stack.engine.serving.page(conn, reader, mode, w, 5)
-                        want = await stack.engine.pull.page(conn, reader, mode, w, 5)
+                    async with runtime.engine.pool.connection() as conn:
+                        got = await runtime.engine.serving.page(conn, reader, mode, w, 5)
+                        want = await runtime.engine.pull.page(conn, reader, mode, w, 5)
                     assert got == want, (reader, mode, w)
 
 
@@ -164,10 +165,10 @@ async def test_strategy_pages_equal_pull(
     cache: str,
     steps: list[tuple[tuple[object, ...], bool]],
 ) -> None:
-    truncate_all(database_url)
-    async with open_stack(config_settings(settings, strategy, cache)) as stack:
-        await flush_cache(stack)
-        history = History(stack, database_url)
+    await truncate_all(database_url)
+    async with open_test_runtime(config_settings(settings, strategy, cache)) as runtime:
+        await flush_cache(runtime)
+        history = History(runtime, database_url)
         for _ in range(4):
             history.add_user()
         # Readers who have read once have pushed feeds; the history then changes them.
@@ -175,8 +176,8 @@ async def test_strategy_pages_equal_pull(
         for step, then_drain in steps:
             await history.apply(step)
             if then_drain:  # otherwise the next steps race the jobs this one queued
-                await stack.drain()
-        await stack.drain()
-        await stack.engine.maintain()
-        await stack.drain()
-        await check_equal(stack, history)
+                await runtime.drain()
+        await runtime.drain()
+        await runtime.engine.maintain()
+        await runtime.drain()
+        await check_equal(runtime, history)

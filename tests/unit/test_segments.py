@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from microblog.feeds.base import Window
+from microblog.domain.types import Window
 from microblog.feeds.segments import Segment, Source, stitch
 
 MAX = 10**6

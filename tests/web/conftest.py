@@ -28,8 +28,8 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def new_visitor(app: FastAPI) -> AsyncIterator[NewVisitor]:
     """Makes visitors (think: separate browsers) of the same app; every answer they get is
-    checked for stack traces and 5xx."""
-    async with contextlib.AsyncExitStack() as stack:
+    checked for runtime traces and 5xx."""
+    async with contextlib.AsyncExitStack() as runtime:
 
         async def make() -> Visitor:
             client = httpx.AsyncClient(
@@ -37,7 +37,7 @@ async def new_visitor(app: FastAPI) -> AsyncIterator[NewVisitor]:
                 base_url="http://testserver",
                 event_hooks={"response": [check_response]},
             )
-            await stack.enter_async_context(client)
+            await runtime.enter_async_context(client)
             return Visitor(client)
 
         yield make

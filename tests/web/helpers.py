@@ -88,7 +88,7 @@ def is_full_page(page: str) -> bool:
 
 
 async def check_response(response: httpx.Response) -> None:
-    """No page ever shows a stack trace or a server error."""
+    """No page ever shows a runtime trace or a server error."""
     await response.aread()
     assert "Traceback" not in response.text, response.text
     assert response.status_code < 500, response.text

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+import httpx
+import psycopg
+from fastapi import FastAPI
+
 from tests.web.conftest import NewVisitor
 from tests.web.helpers import PASSWORD, Visitor, flash, textareas, visible_text
 
@@ -175,3 +179,28 @@ async def test_saving_a_description_needs_a_login(visitor: Visitor) -> None:
     response = await visitor.post("/settings/profile", {"description": "hi"})
     assert response.status_code == 401
     assert '<a href="/login">Log in</a>' in response.text
+
+
+async def test_a_database_blip_is_an_error_page_not_a_log_out(alice: Visitor, app: FastAPI) -> None:
+    # Every server connection of the app's pool dies (a restart, a failover) ...
+    url = app.state.runtime.settings.database_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=alice.http.cookies
+    ) as browser:
+        statuses = []
+        for _ in range(6):  # the pool replaces the dead connections as they fail
+            response = await browser.get("/")
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                break
+        assert statuses[0] == 500, statuses  # the blip is an error page ...
+        assert "Traceback" not in response.text
+        assert response.status_code == 200, statuses
+        # ... and the session survives it: still logged in as alice.
+        assert re.search(r'<nav>\s*<a href="/@alice">@alice</a>', response.text)

@@ -24,15 +24,15 @@ MALFORMED_IDS = (
 
 
 def blog_of(app: FastAPI) -> Microblog:
-    blog: Microblog = app.state.runtime.blog
-    return blog
+    microblog: Microblog = app.state.runtime.microblog
+    return microblog
 
 
 async def publish(app: FastAPI, username: str, count: int, prefix: str = "post") -> list[int]:
     """``count`` posts by ``username`` straight through the service (fast); their ids."""
-    blog = blog_of(app)
-    user = await blog.user_named(username)
-    return [(await blog.create_post(user.id, f"{prefix} {i}", None)).id for i in range(count)]
+    microblog = blog_of(app)
+    user = await microblog.user_named(username)
+    return [(await microblog.create_post(user.id, f"{prefix} {i}", None)).id for i in range(count)]
 
 
 async def walk(who: Visitor, first: str) -> tuple[list[list[int]], str, list[str]]:
@@ -64,10 +64,10 @@ async def test_the_public_feed_pages_without_repeats_or_gaps(
         ids += await publish(app, "alice", 8)
         ids += await publish(app, "bob", 7)
     # Replies are not in the public feed, and do not break its pages.
-    blog = blog_of(app)
-    bob_id = (await blog.user_named("bob")).id
+    microblog = blog_of(app)
+    bob_id = (await microblog.user_named("bob")).id
     for parent in ids[::9]:
-        await blog.create_post(bob_id, "a reply", parent)
+        await microblog.create_post(bob_id, "a reply", parent)
 
     first = await visitor.page("/")
     assert len(post_ids(first)) == PAGE

@@ -184,12 +184,12 @@ async def test_followers_and_following_lists(
 async def test_long_follower_lists_have_a_more_link(
     app: FastAPI, bob: Visitor, visitor: Visitor
 ) -> None:
-    blog: Microblog = app.state.runtime.blog
-    target = await blog.user_named("bob")
+    microblog: Microblog = app.state.runtime.microblog
+    target = await microblog.user_named("bob")
     names = [f"fan{i:02d}" for i in range(55)]
     for name in names:
-        fan = await blog.sign_up(name, "a long password")
-        await blog.follow(fan.id, target.id)
+        fan = await microblog.sign_up(name, "a long password")
+        await microblog.follow(fan.id, target.id)
 
     first = await visitor.page("/@bob/followers")
     assert len(people(first)) == 50

@@ -1,6 +1,6 @@
 -- The matview strategy: the bounded user_feeds materialized view and its bookkeeping.
 
--- name: matview_reader
+-- name: reader
 -- Everything a read needs to know, in one round trip: the view's generation and high-water
 -- mark, whether it holds this reader (listed and not stale), and the reader's floor (the
 -- (per_reader + 1)-th newest post the view holds for them, or 0 when it holds fewer).
@@ -11,7 +11,7 @@ SELECT s.generation, s.hwm,
                  ORDER BY v.post_id DESC OFFSET s.per_reader LIMIT 1), 0) AS floor
 FROM matview_state s;
 
--- name: matview_page
+-- name: page
 -- The view's posts for a reader in a window (those that still exist), the reader's own posts
 -- when include_self, and the generation read in the same snapshot.
 SELECT s.generation, ARRAY(
@@ -33,23 +33,23 @@ SELECT s.generation, ARRAY(
 ) AS ids
 FROM matview_state s;
 
--- name: matview_mark_stale
+-- name: mark_stale
 INSERT INTO matview_stale (user_id) VALUES (%(reader_id)s);
 
--- name: matview_due
+-- name: due
 SELECT refreshed_at IS NULL
        OR refreshed_at < now() - make_interval(secs => %(seconds)s) AS due
 FROM matview_state;
 
--- name: matview_unlist_readers
+-- name: unlist_readers
 -- The readers the next refresh holds: the active ones. (Runs in the refresh's transaction.)
 DELETE FROM matview_readers;
 
--- name: matview_list_readers
+-- name: list_readers
 INSERT INTO matview_readers (user_id)
 SELECT id FROM users WHERE last_active_at > now() - make_interval(days => %(active_days)s);
 
--- name: matview_begin_refresh
+-- name: begin_refresh
 -- Up to which post the refresh reads, and up to which stale mark it answers for.
 UPDATE matview_state
 SET hwm = coalesce((SELECT max(id) FROM posts), 0),
@@ -58,17 +58,25 @@ SET hwm = coalesce((SELECT max(id) FROM posts), 0),
     refreshed_at = now()
 RETURNING (SELECT coalesce(max(id), 0) FROM matview_stale) AS stale_upto;
 
--- name: matview_refresh
+-- name: refresh
 REFRESH MATERIALIZED VIEW CONCURRENTLY user_feeds;
 
--- name: matview_analyze
+-- name: analyze
 -- Fresh statistics in the same transaction: the planner otherwise guesses the new view's
 -- size from nothing.
 ANALYZE user_feeds, matview_readers, matview_state;
 
--- name: matview_clear_stale
+-- name: clear_stale
 DELETE FROM matview_stale WHERE id <= %(stale_upto)s;
 
--- name: matview_storage
-SELECT pg_total_relation_size('user_feeds') + pg_total_relation_size('matview_readers')
-       + pg_total_relation_size('matview_stale') AS bytes;
+-- name: forget_all
+-- Hold no reader: every page comes from pull until the next refresh. A new generation makes
+-- reads in flight start again.
+UPDATE matview_state
+SET hwm = 0, generation = generation + 1, refreshed_at = NULL;
+
+-- name: empty_view
+REFRESH MATERIALIZED VIEW user_feeds;
+
+-- name: clear_stale_all
+DELETE FROM matview_stale;

@@ -2,7 +2,7 @@
 -- {order} is ASC or DESC (composed by the caller, never from input); every value is a
 -- parameter. Pages take ids strictly between %(above)s and %(below)s.
 
--- name: pull_network_scan
+-- name: network_scan
 -- Walk posts newest first and keep those by followed authors (and the reader, when
 -- include_self): cheap when the reader follows many authors, because matches come soon.
 SELECT p.id FROM posts p
@@ -13,7 +13,7 @@ WHERE p.id < %(below)s AND p.id > %(above)s
 ORDER BY p.id {order}
 LIMIT %(limit)s;
 
--- name: pull_network_merge
+-- name: network_merge
 -- Take each followed author's newest posts from (author_id, id) and merge them: cheap when
 -- the reader follows few authors, however rarely they post.
 SELECT p.id FROM (
@@ -30,13 +30,13 @@ CROSS JOIN LATERAL (
 ORDER BY p.id {order}
 LIMIT %(limit)s;
 
--- name: pull_author
+-- name: author
 SELECT id FROM posts
 WHERE author_id = %(author_id)s AND id < %(below)s AND id > %(above)s
 ORDER BY id {order}
 LIMIT %(limit)s;
 
--- name: pull_public
+-- name: public
 SELECT id FROM posts
 WHERE parent_id IS NULL AND id < %(below)s AND id > %(above)s
 ORDER BY id {order}

@@ -1,23 +1,25 @@
--- Push feeds (strategies fanout and hybrid): feed_state and feed_entries.
--- A reader with a feed_state row has in feed_entries every post of the accounts they follow
+-- Push feeds (strategies fanout and hybrid). Each strategy has its own pair of tables,
+-- named in the {state} and {entries} slots (fanout: feed_state and feed_entries; hybrid:
+-- hybrid_feed_state and hybrid_feed_entries), so one's rebuild never touches the other's.
+-- A reader with a {state} row has in {entries} every post of the accounts they follow
 -- with id > floor (once the queue has drained); floor = MAX_ID while a feed is being built.
 
--- name: push_floor
-SELECT floor FROM feed_state WHERE user_id = %(reader_id)s;
+-- name: floor
+SELECT floor FROM {state} WHERE user_id = %(reader_id)s;
 
--- name: push_claim
+-- name: claim
 -- First read of a reader without a feed: a state that covers nothing (the build job fills
 -- it). Fan-outs include the reader from this commit on, so nothing falls between the two.
-INSERT INTO feed_state (user_id, floor) VALUES (%(reader_id)s, %(max_id)s)
+INSERT INTO {state} (user_id, floor) VALUES (%(reader_id)s, %(max_id)s)
 ON CONFLICT DO NOTHING
 RETURNING user_id;
 
--- name: push_page
+-- name: page
 -- Entries in the window (only those whose post still exists), the reader's own posts when
 -- include_self, and the posts of followed celebrities when merge_celebrities (hybrid).
 -- GROUP BY drops a celebrity's posts that were fanned out before they became one.
 SELECT id FROM (
-    (SELECT e.post_id AS id FROM feed_entries e
+    (SELECT e.post_id AS id FROM {entries} e
      WHERE e.user_id = %(reader_id)s AND e.post_id > %(above)s AND e.post_id < %(below)s
        AND EXISTS (SELECT 1 FROM posts p WHERE p.id = e.post_id)
      ORDER BY e.post_id {order}
@@ -51,32 +53,32 @@ LIMIT %(limit)s;
 SELECT pg_advisory_xact_lock(author_id)
 FROM (SELECT DISTINCT unnest(%(author_ids)s::bigint[]) AS author_id ORDER BY 1) a;
 
--- name: post_authors
+-- name: authors_of
 SELECT DISTINCT author_id FROM posts WHERE id = ANY(%(post_ids)s) ORDER BY author_id;
 
--- name: push_fanout
+-- name: fanout
 -- One statement for a batch of posts: every follower with a feed above the post's id, or a
 -- feed still being built (its build may have read the posts before this one committed).
 -- Celebrities' posts are skipped when skip_celebrities. Sorted to write the primary key in
 -- order; a retried or duplicated job inserts nothing new.
-INSERT INTO feed_entries (user_id, post_id)
+INSERT INTO {entries} (user_id, post_id)
 SELECT f.follower_id, p.id
 FROM posts p
 JOIN follows f ON f.followed_id = p.author_id
-JOIN feed_state s ON s.user_id = f.follower_id AND (p.id > s.floor OR s.floor = %(max_id)s)
+JOIN {state} s ON s.user_id = f.follower_id AND (p.id > s.floor OR s.floor = %(max_id)s)
 WHERE p.id = ANY(%(post_ids)s)
   AND NOT (%(skip_celebrities)s
            AND EXISTS (SELECT 1 FROM celebrities c WHERE c.user_id = p.author_id))
 ORDER BY 1, 2
 ON CONFLICT DO NOTHING;
 
--- name: push_backfill
+-- name: backfill
 -- The posts of an author that belong in each listed reader's feed (above its floor, or any
 -- for a feed being built), at most cap of them. When an author has more, push_raise_floor
 -- moves the floor up to them.
-INSERT INTO feed_entries (user_id, post_id)
+INSERT INTO {entries} (user_id, post_id)
 SELECT s.user_id, p.id
-FROM feed_state s
+FROM {state} s
 CROSS JOIN LATERAL (
     SELECT id FROM posts
     WHERE author_id = %(author_id)s
@@ -87,8 +89,8 @@ CROSS JOIN LATERAL (
 WHERE s.user_id = ANY(%(reader_ids)s)
 ON CONFLICT DO NOTHING;
 
--- name: push_raise_floor
-UPDATE feed_state s SET floor = cut.id
+-- name: raise_floor
+UPDATE {state} s SET floor = cut.id
 FROM (
     SELECT s2.user_id, (
         SELECT id FROM posts
@@ -96,57 +98,59 @@ FROM (
         ORDER BY id DESC
         OFFSET %(cap)s LIMIT 1
     ) AS id
-    FROM feed_state s2
+    FROM {state} s2
     WHERE s2.user_id = ANY(%(reader_ids)s)
 ) cut
-WHERE s.user_id = cut.user_id AND cut.id IS NOT NULL;
+-- Only ever up: a raise that waited for another transaction's (a trim, a fill) must not
+-- lower the floor that one set (its WHERE is checked again against the committed row).
+WHERE s.user_id = cut.user_id AND cut.id > s.floor AND s.floor < %(max_id)s;
 
--- name: push_unmerge
+-- name: unmerge
 -- After an unfollow: that author's posts leave the reader's feed.
-DELETE FROM feed_entries e
+DELETE FROM {entries} e
 USING posts p
 WHERE e.user_id = %(reader_id)s AND p.id = e.post_id AND p.author_id = %(author_id)s;
 
--- name: push_unpush
+-- name: unpush
 -- After a delete: the post leaves the feeds of the author's followers.
-DELETE FROM feed_entries e
+DELETE FROM {entries} e
 USING follows f
 WHERE f.followed_id = %(author_id)s AND e.user_id = f.follower_id AND e.post_id = %(post_id)s;
 
--- name: push_fill
+-- name: fill
 -- Build a claimed feed: the reader's newest cap + 1 posts; the extra one becomes the floor.
 WITH top AS (
     SELECT post_id FROM microblog_feed_top(%(reader_id)s, %(cap)s + 1, %(max_id)s)
 ), inserted AS (
-    INSERT INTO feed_entries (user_id, post_id)
+    INSERT INTO {entries} (user_id, post_id)
     SELECT %(reader_id)s, post_id FROM top
     ON CONFLICT DO NOTHING
 )
-UPDATE feed_state
+UPDATE {state}
 SET floor = CASE WHEN (SELECT count(*) FROM top) > %(cap)s
                  THEN (SELECT min(post_id) FROM top) ELSE 0 END,
     built_at = now()
 WHERE user_id = %(reader_id)s AND floor = %(max_id)s;
 
--- name: push_trim
+-- name: trim
 -- Keep each feed to its newest cap entries: the floor moves up to the (cap + 1)-th newest,
 -- and entries at or below the previous floor are deleted (one pass later than the floor
 -- moved, so a read that fetched the old floor a moment ago still finds its entries).
 WITH batch AS (
-    SELECT user_id, floor FROM feed_state
+    SELECT user_id, floor FROM {state}
     WHERE user_id > %(after)s AND floor < %(max_id)s
     ORDER BY user_id
     LIMIT %(batch)s
 ), deleted AS (
-    DELETE FROM feed_entries e
+    DELETE FROM {entries} e
     USING batch b
     WHERE e.user_id = b.user_id AND e.post_id <= b.floor
 ), raised AS (
-    UPDATE feed_state s
+    UPDATE {state} s
     SET floor = cut.id
     FROM (
         SELECT b.user_id, (
-            SELECT e.post_id FROM feed_entries e
+            SELECT e.post_id FROM {entries} e
             WHERE e.user_id = b.user_id
             ORDER BY e.post_id DESC
             OFFSET %(cap)s LIMIT 1
@@ -157,26 +161,26 @@ WITH batch AS (
 )
 SELECT max(user_id) AS last FROM batch;
 
--- name: push_retire_mark
+-- name: retire_mark
 -- hybrid: readers inactive for the window stop being pushed (reads go to pull at once) ...
-UPDATE feed_state s SET floor = %(max_id)s, built_at = now()
+UPDATE {state} s SET floor = %(max_id)s, built_at = now()
 FROM users u
 WHERE u.id = s.user_id AND s.floor < %(max_id)s
   AND u.last_active_at < now() - make_interval(days => %(active_days)s);
 
--- name: push_retire_drop
+-- name: retire_drop
 -- ... and a pass later, their state and entries go.
 WITH gone AS (
-    DELETE FROM feed_state s
+    DELETE FROM {state} s
     USING users u
     WHERE u.id = s.user_id AND s.floor = %(max_id)s
       AND s.built_at < now() - make_interval(secs => %(grace_seconds)s)
       AND u.last_active_at < now() - make_interval(days => %(active_days)s)
     RETURNING s.user_id
 )
-DELETE FROM feed_entries e USING gone WHERE e.user_id = gone.user_id;
+DELETE FROM {entries} e USING gone WHERE e.user_id = gone.user_id;
 
--- name: celebrities_promote
+-- name: promote_celebrities
 INSERT INTO celebrities (user_id)
 SELECT id FROM users WHERE followers_count > %(threshold)s
 ON CONFLICT DO NOTHING
@@ -188,25 +192,24 @@ SELECT c.user_id FROM celebrities c JOIN users u ON u.id = c.user_id
 WHERE u.followers_count < %(threshold)s * 0.9
 ORDER BY c.user_id;
 
--- name: celebrity_drop
+-- name: drop_celebrity
 DELETE FROM celebrities WHERE user_id = %(author_id)s RETURNING user_id;
 
--- name: follower_ids_with_feeds
-SELECT f.follower_id FROM follows f JOIN feed_state s ON s.user_id = f.follower_id
+-- name: followers_with_feeds
+SELECT f.follower_id FROM follows f JOIN {state} s ON s.user_id = f.follower_id
 WHERE f.followed_id = %(author_id)s;
 
 -- name: is_celebrity
 SELECT 1 AS yes FROM celebrities WHERE user_id = %(author_id)s;
 
--- name: push_readers_after
-SELECT id FROM users WHERE id > %(after)s ORDER BY id LIMIT %(batch)s;
+-- name: forget
+WITH gone AS (
+    DELETE FROM {state} WHERE user_id = %(reader_id)s RETURNING user_id
+)
+DELETE FROM {entries} e WHERE e.user_id = %(reader_id)s;
 
--- name: push_storage
-SELECT pg_total_relation_size('feed_entries') + pg_total_relation_size('feed_state')
-       + pg_total_relation_size('celebrities') AS bytes;
+-- name: forget_all
+TRUNCATE {state}, {entries};
 
--- name: push_forget
-DELETE FROM feed_state WHERE user_id = %(reader_id)s;
-
--- name: push_forget_entries
-DELETE FROM feed_entries WHERE user_id = %(reader_id)s;
+-- name: forget_celebrities
+TRUNCATE celebrities;

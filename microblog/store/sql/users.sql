@@ -51,3 +51,7 @@ SELECT following_count FROM users WHERE id = %(id)s;
 -- Planner statistics, good enough to choose a query plan, and free to read.
 SELECT greatest((SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass), 1)::bigint AS users,
        greatest((SELECT reltuples FROM pg_class WHERE oid = 'posts'::regclass), 1)::bigint AS posts;
+
+-- name: ids_after
+-- A batch of user ids in order, for walking every user.
+SELECT id FROM users WHERE id > %(after)s ORDER BY id LIMIT %(batch)s;

@@ -1,11 +1,19 @@
-"""The benchmark's storage queries (sync: the harness runs them between measurements)."""
+"""The benchmark's storage queries (sync: the harness runs them between measurements).
+
+Their SQL is ``microblog/bench/sql/bench.sql``, loaded here and kept apart from the server's
+``store/sql/*.sql``: the server never sees the benchmark's blocks.
+"""
 
 from __future__ import annotations
 
-import psycopg
+from collections.abc import Sequence
+from typing import LiteralString
 
-from microblog.store.db import Conn, all_rows
-from microblog.store.queries import q
+import psycopg
+from psycopg import sql
+
+from microblog.store.db import Conn
+from microblog.store.queries import load
 
 READER_QUERIES = {
     "most_follows": "bench_reader_most_follows",
@@ -14,6 +22,11 @@ READER_QUERIES = {
     "fan_of_biggest": "bench_reader_fan_of_biggest",
     "inactive": "bench_reader_inactive",
 }
+
+
+def q(name: str) -> LiteralString:
+    """The SQL of one of the benchmark's named blocks."""
+    return load("bench", "microblog.bench")[name]
 
 
 def _value(conn: psycopg.Connection[tuple[object, ...]], name: str, **params: object) -> object:
@@ -43,7 +56,7 @@ def restore(url: str) -> None:
         conn.execute(q("bench_restore"))
         conn.execute(q("bench_restore_state"))
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE posts")
+        conn.execute(q("bench_vacuum_posts"))
 
 
 def set_activity(url: str, inactive_share: float) -> None:
@@ -51,7 +64,7 @@ def set_activity(url: str, inactive_share: float) -> None:
     with psycopg.connect(url) as conn:
         conn.execute(q("bench_activity"), {"inactive_permille": int(inactive_share * 1000)})
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ANALYZE users")
+        conn.execute(q("bench_analyze_users"))
 
 
 def readers(url: str) -> dict[str, int]:
@@ -80,8 +93,8 @@ def scalar(url: str, name: str, **params: object) -> float:
 
 async def waiting(conn: Conn, post_ids: list[int]) -> set[int]:
     """The posts among these not fanned out yet."""
-    rows = await all_rows(conn, "bench_outbox_waiting", {"post_ids": post_ids})
-    return {int(row["post_id"]) for row in rows}
+    cur = await conn.execute(q("bench_outbox_waiting"), {"post_ids": post_ids})
+    return {int(row["post_id"]) for row in await cur.fetchall()}
 
 
 def forget_jobs(url: str) -> None:
@@ -90,13 +103,9 @@ def forget_jobs(url: str) -> None:
         conn.execute(q("bench_forget_jobs"))
 
 
-def reset_push_state(url: str) -> None:
-    """Empty the push strategies' tables (the build that follows starts from nothing)."""
-    with psycopg.connect(url) as conn:
-        conn.execute(q("bench_reset_push_state"))
-
-
-def vacuum(url: str) -> None:
-    """VACUUM ANALYZE, as autovacuum would do after a bulk build (visibility map, statistics)."""
+def vacuum(url: str, tables: Sequence[str]) -> None:
+    """VACUUM ANALYZE a strategy's tables and what its build reads, as autovacuum would do
+    after a bulk build (visibility map, statistics)."""
+    names = sql.SQL(", ").join(sql.Identifier(t) for t in (*tables, "follows", "posts", "users"))
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE feed_state, feed_entries, follows, posts, users")
+        conn.execute(sql.SQL(q("bench_vacuum_built")).format(tables=names))

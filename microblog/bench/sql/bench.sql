@@ -1,4 +1,5 @@
 -- The benchmark's own queries: its data-set marker, reader activity, reader choice, sizes.
+-- Loaded by microblog/bench/store.py, apart from the server's store/sql/*.sql.
 
 -- name: bench_marker_table
 CREATE TABLE IF NOT EXISTS bench_dataset (fingerprint text NOT NULL);
@@ -21,8 +22,8 @@ SELECT %(fingerprint)s, coalesce(max(id), 0) FROM posts;
 DELETE FROM posts WHERE id > (SELECT last_post_id FROM bench_dataset);
 
 -- name: bench_restore_state
-TRUNCATE api_tokens, feed_state, feed_entries, feed_outbox, celebrities,
-         procrastinate_jobs, procrastinate_events CASCADE;
+-- (Feed state is each strategy's own: the build of each measured strategy forgets it.)
+TRUNCATE api_tokens, feed_outbox, procrastinate_jobs, procrastinate_events CASCADE;
 
 -- name: bench_activity
 -- A stable share of users inactive for a month, the rest active within the last five days.
@@ -72,9 +73,6 @@ SELECT id FROM users WHERE followers_count > 0 ORDER BY (id * 2654435761) %% 100
 -- name: bench_database_bytes
 SELECT pg_database_size(current_database()) AS bytes;
 
--- name: bench_feed_entries
-SELECT count(*) AS n FROM feed_entries;
-
 -- name: bench_outbox_waiting
 -- Which of these posts still wait in the fan-out outbox. A post leaves it in the
 -- transaction that writes it into every follower's feed, so absent means fanned out.
@@ -89,6 +87,15 @@ SELECT id FROM users WHERE %(n)s > 0 ORDER BY followers_count DESC, id LIMIT %(n
 -- name: bench_reader_least_followed_author
 SELECT id FROM users WHERE followers_count > 0 ORDER BY followers_count, id LIMIT %(n)s;
 
--- name: bench_reset_push_state
--- Start each push strategy's build from empty tables (no dead rows of the previous one).
-TRUNCATE feed_state, feed_entries, celebrities, feed_outbox;
+-- name: bench_vacuum_posts
+-- After bench_restore's deletes (run outside a transaction).
+VACUUM ANALYZE posts;
+
+-- name: bench_analyze_users
+-- After bench_activity rewrote every user (run outside a transaction).
+ANALYZE users;
+
+-- name: bench_vacuum_built
+-- As autovacuum would do after a bulk build: visibility map and statistics (run outside a
+-- transaction).
+VACUUM ANALYZE {tables};
