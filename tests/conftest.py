@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import os
 import uuid
@@ -67,8 +69,17 @@ def database_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def truncate_all(database_url: str) -> None:
-    """Empty the core tables, and let every strategy forget its state."""
+def truncate_all(database_url: str) -> None:
+    """Empty the core tables, and let every strategy forget its state.
+
+    Synchronous, on an event loop of its own in a thread: fixtures of sync tests call it
+    while Playwright's loop runs in the main thread.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, _truncate_all(database_url)).result()
+
+
+async def _truncate_all(database_url: str) -> None:
     settings = Settings(database_url=database_url)
     async with await psycopg.AsyncConnection.connect(
         database_url, autocommit=True, row_factory=dict_row
@@ -79,9 +90,9 @@ async def truncate_all(database_url: str) -> None:
 
 
 @pytest.fixture
-async def clean_db(database_url: str) -> str:
+def clean_db(database_url: str) -> str:
     """The test database with every table emptied (cheap isolation between tests)."""
-    await truncate_all(database_url)
+    truncate_all(database_url)
     return database_url
 
 

@@ -165,7 +165,7 @@ async def test_strategy_pages_equal_pull(
     cache: str,
     steps: list[tuple[tuple[object, ...], bool]],
 ) -> None:
-    await truncate_all(database_url)
+    truncate_all(database_url)
     async with open_test_runtime(config_settings(settings, strategy, cache)) as runtime:
         await flush_cache(runtime)
         history = History(runtime, database_url)
