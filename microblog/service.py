@@ -2,16 +2,23 @@
 
 Each verb takes its own connection from the pool. A write runs inside ``engine.change``:
 one transaction that also holds the feed engine's work for it, and cached pages dropped
-once it has committed.
+once it has committed. A write that PostgreSQL aborts for a deadlock or a serialization
+failure is run again (a few times), so such a race never reaches a client.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
+from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
 from microblog import passwords
@@ -19,10 +26,16 @@ from microblog.domain import rules
 from microblog.domain.errors import Forbidden, Invalid, NotFound
 from microblog.domain.models import FeedMode, Page, Post, User
 from microblog.domain.types import Conn, Window
-from microblog.feeds import FeedEngine
+from microblog.feeds import FeedChange, FeedEngine
 from microblog.store import follows, posts, tokens, users
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 TOKEN_SCOPE = "read write follow"
+# A write aborted by a deadlock or serialization failure runs again, up to this many times
+# in all, after a short random pause (so two writes that collided do not collide again).
+WRITE_ATTEMPTS = 4
+RETRY_PAUSE_SECONDS = 0.02
 ACTIVITY_SECONDS = 60.0
 KNOWN_SCOPES = ("read", "write", "follow", "push")
 
@@ -137,15 +150,15 @@ class Microblog:
     async def create_post(self, author_id: int, content: object, parent_id: int | None) -> Post:
         """Publish a post (a reply when ``parent_id`` is given)."""
         text = rules.post_content(content)
-        async with self.pool.connection() as conn:
-            async with self.engine.change(conn) as change:
-                if parent_id is not None and await posts.author_of(conn, parent_id) is None:
-                    raise NotFound("The post you are replying to does not exist")
-                post_id = await posts.create(conn, author_id, text, parent_id)
-                await change.post_created(post_id, author_id, top_level=parent_id is None)
-            post = await posts.get(conn, post_id)
-        assert post is not None
-        return post
+
+        async def insert(conn: Conn, change: FeedChange) -> int:
+            if parent_id is not None and await posts.author_of(conn, parent_id) is None:
+                raise NotFound("The post you are replying to does not exist")
+            post_id = await posts.create(conn, author_id, text, parent_id)
+            await change.post_created(post_id, author_id, top_level=parent_id is None)
+            return post_id
+
+        return await self.post(await self._write(insert))
 
     async def post(self, post_id: int) -> Post:
         """One post; ``NotFound`` otherwise."""
@@ -157,7 +170,8 @@ class Microblog:
 
     async def delete_post(self, reader_id: int, post_id: int) -> Post:
         """Delete one's own post; the post as it was."""
-        async with self.pool.connection() as conn, self.engine.change(conn) as change:
+
+        async def delete(conn: Conn, change: FeedChange) -> Post:
             post = await posts.get(conn, post_id)
             if post is None:
                 raise NotFound("No such post")
@@ -165,7 +179,9 @@ class Microblog:
                 raise Forbidden("You can only delete your own posts")
             if await posts.delete(conn, post_id, reader_id):
                 await change.post_deleted(post_id, reader_id)
-        return post
+            return post
+
+        return await self._write(delete)
 
     async def thread(self, post_id: int) -> Thread:
         """A post with its ancestors and replies."""
@@ -183,27 +199,27 @@ class Microblog:
         """Follow a user (again is fine); the followed user with fresh counts."""
         if follower_id == followed_id:
             raise Invalid("You can't follow yourself", "id")
-        async with self.pool.connection() as conn:
-            async with self.engine.change(conn) as change:
-                if await users.by_id(conn, followed_id) is None:
-                    raise NotFound("No such user")
-                if await follows.follow(conn, follower_id, followed_id):
-                    await change.followed(follower_id, followed_id)
-            target = await users.by_id(conn, followed_id)
-        assert target is not None
-        return target
+
+        async def add(conn: Conn, change: FeedChange) -> None:
+            if followed_id not in await follows.lock_users(conn, follower_id, followed_id):
+                raise NotFound("No such user")
+            if await follows.follow(conn, follower_id, followed_id):
+                await change.followed(follower_id, followed_id)
+
+        await self._write(add)
+        return await self.user(followed_id)
 
     async def unfollow(self, follower_id: int, followed_id: int) -> User:
         """Stop following a user (not following is fine); the user with fresh counts."""
-        async with self.pool.connection() as conn:
-            async with self.engine.change(conn) as change:
-                if await users.by_id(conn, followed_id) is None:
-                    raise NotFound("No such user")
-                if await follows.unfollow(conn, follower_id, followed_id):
-                    await change.unfollowed(follower_id, followed_id)
-            target = await users.by_id(conn, followed_id)
-        assert target is not None
-        return target
+
+        async def remove(conn: Conn, change: FeedChange) -> None:
+            if followed_id not in await follows.lock_users(conn, follower_id, followed_id):
+                raise NotFound("No such user")
+            if await follows.unfollow(conn, follower_id, followed_id):
+                await change.unfollowed(follower_id, followed_id)
+
+        await self._write(remove)
+        return await self.user(followed_id)
 
     async def following_among(self, reader_id: int, ids: list[int]) -> set[int]:
         """Which of ``ids`` the reader follows."""
@@ -232,6 +248,23 @@ class Microblog:
             if await users.by_id(conn, user_id) is None:
                 raise NotFound("No such user")
             return await users.following(conn, user_id, max_id or rules.MAX_ID, limit)
+
+    # Writes -------------------------------------------------------------------------------
+
+    async def _write(self, work: Callable[[Conn, FeedChange], Awaitable[T]]) -> T:
+        """Run ``work`` as one write (``engine.change``); again, a few times, when PostgreSQL
+        aborts it for a deadlock or a serialization failure."""
+        attempt = 1
+        while True:
+            try:
+                async with self.pool.connection() as conn, self.engine.change(conn) as change:
+                    return await work(conn, change)
+            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+                if attempt >= WRITE_ATTEMPTS:
+                    raise
+                log.info("write aborted (%s), attempt %d: running it again", exc.sqlstate, attempt)
+                await asyncio.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))
+                attempt += 1
 
     # Feeds --------------------------------------------------------------------------------
 

@@ -108,6 +108,12 @@ async def state_bytes(settings: Settings) -> int:
         return await runtime.engine.serving.storage_bytes(conn)
 
 
+async def own_settings(settings: Settings) -> dict[str, object]:
+    """The settings the serving strategy reads (reported beside its figures)."""
+    async with open_runtime(settings, pool_max=2) as runtime:
+        return dict(runtime.engine.serving.own_settings())
+
+
 async def cache_bytes(settings: Settings) -> int:
     """Bytes of the cache's Redis keys (0 without the cache)."""
     async with open_runtime(settings, pool_max=2) as runtime:

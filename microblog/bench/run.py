@@ -173,18 +173,23 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
         for name in options.strategies:
             settings = base.replace(feed_strategy=name)
             step(f"{name}: build")
-            build_seconds = asyncio.run(measure.build_state(settings)) if name != "pull" else 0.0
+            keeps_state = strategy_class(name).traits.state != "none"
+            build_seconds = asyncio.run(measure.build_state(settings)) if keeps_state else 0.0
             done(f"{name}: build")
             step(f"{name}: verify")
             wrong = asyncio.run(measure.mismatches(settings, sorted({*readers.values(), *sample})))
             done(f"{name}: verify")
             # The state as built, before the posts the HTTP figures write into it.
             built = asyncio.run(measure.state_bytes(settings))
+            own = asyncio.run(measure.own_settings(settings))
             for cache in options.caches:
                 label = f"{name}{'+cache' if cache else ''}"
                 cached = settings.replace(feed_cache="redis" if cache else "off")
                 step(f"{label}: reads")
-                figures: dict[str, Any] = {"build_seconds": round(build_seconds, 1)}
+                figures: dict[str, Any] = {
+                    "build_seconds": round(build_seconds, 1),
+                    "strategy_settings": own,
+                }
                 figures.update(
                     asyncio.run(measure.page_reads(cached, readers, marks, profile.samples))
                 )

@@ -10,6 +10,9 @@ hold (inactive at the last refresh, or whose follows changed since) are served b
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Mapping
 
 from microblog.domain.rules import MAX_ID
@@ -21,7 +24,10 @@ from microblog.settings import Settings
 from microblog.store import catalog
 from microblog.store import matview as matview_store
 
+log = logging.getLogger(__name__)
 RETRIES = 3
+IN_FLIGHT_WAIT_SECONDS = 5.0
+IN_FLIGHT_POLL_SECONDS = 0.01
 
 
 class ViewChanged(Exception):
@@ -106,11 +112,24 @@ class MatviewStrategy(FeedStrategy):
         if await matview_store.refresh_due(conn, due_after):
             await self.refresh(conn)
 
-    async def refresh(self, conn: Conn) -> None:
-        """REFRESH MATERIALIZED VIEW CONCURRENTLY, with its bookkeeping, now."""
+    async def refresh(self, conn: Conn) -> bool:
+        """REFRESH MATERIALIZED VIEW CONCURRENTLY, with its bookkeeping, now; False when
+        posts in flight did not commit in time (the next pass tries again)."""
+        # The view covers ids up to its high-water mark, and reads take only newer ids from
+        # posts. A post with a lower id still uncommitted when the view is computed would be
+        # covered but missing: wait until every transaction that may hold one has ended.
+        mark = await matview_store.high_water(conn)
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+        while await matview_store.writers_before(conn, mark):
+            if time.monotonic() > deadline:
+                log.warning("view refresh postponed: a transaction writing posts is still open")
+                return False
+            await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
+        settings = self.settings
         await matview_store.refresh(
-            conn, self.settings.active_days, self.settings.matview_per_reader
+            conn, mark.hwm, settings.active_days, settings.matview_per_reader
         )
+        return True
 
     async def is_built(self, conn: Conn, reader_id: int) -> bool:
         """Whether the view holds the reader (active at the last refresh, follows unchanged)."""

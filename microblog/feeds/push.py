@@ -75,6 +75,7 @@ class FanoutStrategy(FeedStrategy):
     async def followed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
         """Merge the followed account's posts into the follower's feed, now."""
         await push_store.lock_authors(conn, [followed_id])
+        await push_store.lock_reader(conn, follower_id)
         if self.celebrities and await push_store.is_celebrity(conn, followed_id):
             return
         await self.store.backfill(conn, [follower_id], followed_id, self.cap)
@@ -82,6 +83,7 @@ class FanoutStrategy(FeedStrategy):
     async def unfollowed(self, conn: Conn, follower_id: int, followed_id: int) -> None:
         """Remove the account's posts from the follower's feed, now."""
         await push_store.lock_authors(conn, [followed_id])
+        await push_store.lock_reader(conn, follower_id)
         await self.store.unmerge(conn, follower_id, followed_id)
 
     async def fan_out(self, conn: Conn, post_ids: Sequence[int]) -> None:
@@ -116,6 +118,7 @@ class FanoutStrategy(FeedStrategy):
         async with conn.transaction():
             await self.store.claim(conn, reader_id)
         async with conn.transaction():
+            await push_store.lock_reader(conn, reader_id)  # follows stay put while it reads
             await self.store.fill(conn, reader_id, self.cap)
 
     async def forget(self, conn: Conn, reader_id: int | None) -> None:

@@ -45,3 +45,9 @@ async def audience(
     params = {"post_ids": list(post_ids), "author_ids": list(author_ids), "among": list(among)}
     rows = await all_rows(conn, SQL["audience"], params)
     return [row["follower_id"] for row in rows]
+
+
+async def lock_users(conn: Conn, *user_ids: int) -> set[int]:
+    """Lock these users' rows in id order (the first lock of a follow change); those found."""
+    rows = await all_rows(conn, SQL["lock_users"], {"ids": list(user_ids)})
+    return {row["id"] for row in rows}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from microblog.domain.types import Window
 from microblog.store.db import Conn, execute, one, ordered
@@ -57,12 +58,35 @@ async def refresh_due(conn: Conn, every_seconds: float) -> bool:
     return bool(row and row["due"])
 
 
-async def refresh(conn: Conn, active_days: int, per_reader: int) -> None:
-    """Recompute the view for the active readers, in one transaction readers never see half of."""
+@dataclass(frozen=True, slots=True)
+class HighWater:
+    """The last post id handed out, and when it was read."""
+
+    hwm: int
+    at: datetime
+
+
+async def high_water(conn: Conn) -> HighWater:
+    """The last post id handed out, now."""
+    row = await one(conn, SQL["high_water"], {})
+    assert row is not None
+    return HighWater(int(row["hwm"]), row["at"])
+
+
+async def writers_before(conn: Conn, mark: HighWater) -> int:
+    """Transactions begun by the mark that still write posts."""
+    row = await one(conn, SQL["writers_before"], {"at": mark.at})
+    return 0 if row is None else int(row["n"])
+
+
+async def refresh(conn: Conn, hwm: int, active_days: int, per_reader: int) -> None:
+    """Recompute the view for the active readers up to ``hwm``, in one transaction readers
+    never see half of."""
     async with conn.transaction():
+        await execute(conn, SQL["lock_state"], {})
         await execute(conn, SQL["unlist_readers"], {})
         await execute(conn, SQL["list_readers"], {"active_days": active_days})
-        row = await one(conn, SQL["begin_refresh"], {"per_reader": per_reader})
+        row = await one(conn, SQL["begin_refresh"], {"per_reader": per_reader, "hwm": hwm})
         assert row is not None
         await execute(conn, SQL["refresh"], {})
         await execute(conn, SQL["analyze"], {})
@@ -72,6 +96,7 @@ async def refresh(conn: Conn, active_days: int, per_reader: int) -> None:
 async def forget_all(conn: Conn) -> None:
     """Hold no reader (pages come from pull) until the next refresh."""
     async with conn.transaction():
+        await execute(conn, SQL["lock_state"], {})
         await execute(conn, SQL["unlist_readers"], {})
         await execute(conn, SQL["clear_stale_all"], {})
         await execute(conn, SQL["forget_all"], {})

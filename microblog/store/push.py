@@ -131,6 +131,11 @@ async def lock_authors(conn: Conn, author_ids: Sequence[int]) -> None:
     await execute(conn, SQL["lock_authors"], {"author_ids": list(author_ids)})
 
 
+async def lock_reader(conn: Conn, reader_id: int) -> None:
+    """Serialize this transaction with others building or changing this reader's feed."""
+    await execute(conn, SQL["lock_reader"], {"reader_id": reader_id})
+
+
 async def authors_of(conn: Conn, post_ids: Sequence[int]) -> list[int]:
     """Distinct authors of some posts."""
     rows = await all_rows(conn, SQL["authors_of"], {"post_ids": list(post_ids)})

@@ -72,3 +72,17 @@ def insert_random_network(
                 net.posts[row[0]] = (author, parent)
         conn.execute("ANALYZE")
     return net
+
+
+def make_active_users(url: str, n: int, prefix: str) -> list[int]:
+    """``n`` users named ``<prefix><i>``, active now (so every strategy keeps their feeds)."""
+    with psycopg.connect(url) as conn:
+        rows = [
+            conn.execute(
+                "INSERT INTO users (username, password_digest, last_active_at)"
+                " VALUES (%s, 'x', now()) RETURNING id",
+                (f"{prefix}{i}",),
+            ).fetchone()
+            for i in range(n)
+        ]
+    return [row[0] for row in rows if row is not None]

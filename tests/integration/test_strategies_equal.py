@@ -131,8 +131,10 @@ async def walk(runtime: Runtime, reader: int | None, mode: FeedMode, strategy: s
     return ids
 
 
-async def check_equal(runtime: Runtime, history: History) -> None:
-    for reader in [*history.users, None]:
+async def check_equal(runtime: Runtime, readers: list[int]) -> None:
+    """Every feed of every reader (and All) equals pull's, first page through the engine (and
+    its cache), whole feeds page by page, and from cursors both ways."""
+    for reader in [*readers, None]:
         for mode in FeedMode:
             if reader is None and mode is not FeedMode.ALL:
                 continue
@@ -180,4 +182,4 @@ async def test_strategy_pages_equal_pull(
         await runtime.drain()
         await runtime.engine.maintain()
         await runtime.drain()
-        await check_equal(runtime, history)
+        await check_equal(runtime, history.users)

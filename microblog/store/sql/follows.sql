@@ -28,3 +28,9 @@ WHERE f.followed_id IN (
     SELECT unnest(%(author_ids)s::bigint[])
 )
   AND f.follower_id = ANY(%(among)s);
+
+-- name: lock_users
+-- Lock both users rows of a follow change in id order, before the counter trigger updates
+-- them (follower first, then followed): u -> v and v -> u at once would otherwise lock the
+-- same two rows in opposite orders and deadlock. The ids found are returned.
+SELECT id FROM users WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE;

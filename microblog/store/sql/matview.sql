@@ -41,6 +41,11 @@ SELECT refreshed_at IS NULL
        OR refreshed_at < now() - make_interval(secs => %(seconds)s) AS due
 FROM matview_state;
 
+-- name: lock_state
+-- Refreshes take turns (the first statement of each): two at once would each list the
+-- readers again and collide.
+SELECT generation FROM matview_state FOR UPDATE;
+
 -- name: unlist_readers
 -- The readers the next refresh holds: the active ones. (Runs in the refresh's transaction.)
 DELETE FROM matview_readers;
@@ -49,10 +54,28 @@ DELETE FROM matview_readers;
 INSERT INTO matview_readers (user_id)
 SELECT id FROM users WHERE last_active_at > now() - make_interval(days => %(active_days)s);
 
+-- name: high_water
+-- The last post id handed out, and when it was read: every post with an id at or below it
+-- was inserted by a transaction that had begun by then.
+SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('posts', 'id')::regclass), 0)
+         AS hwm,
+       statement_timestamp() AS at;
+
+-- name: writers_before
+-- Transactions begun by %(at)s that still write posts (they hold ROW EXCLUSIVE on posts). A
+-- post such a transaction inserted may have an id below the high-water mark and still be
+-- invisible: a refresh that ran now would leave it out of the view for good.
+SELECT count(*) AS n
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.relation = 'posts'::regclass
+  AND l.mode = 'RowExclusiveLock' AND l.granted
+  AND a.pid <> pg_backend_pid() AND a.xact_start <= %(at)s;
+
 -- name: begin_refresh
--- Up to which post the refresh reads, and up to which stale mark it answers for.
+-- Up to which post the refresh reads (every post up to it has committed or never will),
+-- and up to which stale mark it answers for.
 UPDATE matview_state
-SET hwm = coalesce((SELECT max(id) FROM posts), 0),
+SET hwm = %(hwm)s,
     per_reader = %(per_reader)s,
     generation = generation + 1,
     refreshed_at = now()

@@ -50,8 +50,16 @@ LIMIT %(limit)s;
 -- name: lock_authors
 -- Fan-out, follow, unfollow and celebrity changes of one author take turns, so a fan-out
 -- never misses a new follower nor writes into the feed of someone who just unfollowed.
+-- Key: the author's id (positive). Taken in id order, before any reader lock.
 SELECT pg_advisory_xact_lock(author_id)
 FROM (SELECT DISTINCT unnest(%(author_ids)s::bigint[]) AS author_id ORDER BY 1) a;
+
+-- name: lock_reader
+-- A feed's build and the follow changes of its reader take turns, so a build never reads
+-- follows that a follow or unfollow is changing (it waits, then reads them committed), and
+-- a follow change never misses what a build wrote. Key: minus the reader's id, so it never
+-- meets an author lock. Taken after the author locks.
+SELECT pg_advisory_xact_lock(-%(reader_id)s::bigint);
 
 -- name: authors_of
 SELECT DISTINCT author_id FROM posts WHERE id = ANY(%(post_ids)s) ORDER BY author_id;
@@ -87,6 +95,7 @@ CROSS JOIN LATERAL (
     LIMIT %(cap)s
 ) p
 WHERE s.user_id = ANY(%(reader_ids)s)
+ORDER BY 1, 2
 ON CONFLICT DO NOTHING;
 
 -- name: raise_floor
@@ -124,6 +133,7 @@ WITH top AS (
 ), inserted AS (
     INSERT INTO {entries} (user_id, post_id)
     SELECT %(reader_id)s, post_id FROM top
+    ORDER BY post_id
     ON CONFLICT DO NOTHING
 )
 UPDATE {state}
