@@ -151,14 +151,16 @@ class Microblog:
         """Publish a post (a reply when ``parent_id`` is given)."""
         text = rules.post_content(content)
 
-        async def insert(conn: Conn, change: FeedChange) -> int:
+        async def insert(conn: Conn, change: FeedChange) -> Post | None:
             if parent_id is not None and await posts.author_of(conn, parent_id) is None:
                 raise NotFound("The post you are replying to does not exist")
             post_id = await posts.create(conn, author_id, text, parent_id)
             await change.post_created(post_id, author_id, top_level=parent_id is None)
-            return post_id
+            return await posts.get(conn, post_id)  # its own insert: visible in the transaction
 
-        return await self.post(await self._write(insert))
+        post = await self._write(insert)
+        assert post is not None
+        return post
 
     async def post(self, post_id: int) -> Post:
         """One post; ``NotFound`` otherwise."""
@@ -200,26 +202,30 @@ class Microblog:
         if follower_id == followed_id:
             raise Invalid("You can't follow yourself", "id")
 
-        async def add(conn: Conn, change: FeedChange) -> None:
+        async def add(conn: Conn, change: FeedChange) -> User | None:
             if followed_id not in await follows.lock_users(conn, follower_id, followed_id):
                 raise NotFound("No such user")
             if await follows.follow(conn, follower_id, followed_id):
                 await change.followed(follower_id, followed_id)
+            return await users.by_id(conn, followed_id)  # with the counts this change set
 
-        await self._write(add)
-        return await self.user(followed_id)
+        target = await self._write(add)
+        assert target is not None
+        return target
 
     async def unfollow(self, follower_id: int, followed_id: int) -> User:
         """Stop following a user (not following is fine); the user with fresh counts."""
 
-        async def remove(conn: Conn, change: FeedChange) -> None:
+        async def remove(conn: Conn, change: FeedChange) -> User | None:
             if followed_id not in await follows.lock_users(conn, follower_id, followed_id):
                 raise NotFound("No such user")
             if await follows.unfollow(conn, follower_id, followed_id):
                 await change.unfollowed(follower_id, followed_id)
+            return await users.by_id(conn, followed_id)  # with the counts this change set
 
-        await self._write(remove)
-        return await self.user(followed_id)
+        target = await self._write(remove)
+        assert target is not None
+        return target
 
     async def following_among(self, reader_id: int, ids: list[int]) -> set[int]:
         """Which of ``ids`` the reader follows."""

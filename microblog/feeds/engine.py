@@ -60,6 +60,8 @@ class FeedEngine:
         self.cache = cache
         self.rollout_percent = rollout_percent
         self.batch = batch
+        # New posts and deletes need background work when a strategy fans out or pages are cached.
+        self.background_posts = cache is not None or any(s.traits.fans_out for s in self.maintained)
 
     def strategy_for(self, reader_id: int | None) -> FeedStrategy:
         """The strategy that serves this reader."""
@@ -104,8 +106,7 @@ class FeedEngine:
 
     def change(self, conn: Conn) -> contextlib.AbstractAsyncContextManager[FeedChange]:
         """A write's transaction on ``conn`` and the change it reports (see ``FeedChange``)."""
-        background = self.cache is not None or any(s.traits.fans_out for s in self.maintained)
-        return feed_change(conn, self.maintained, self.jobs, self.cache, background)
+        return feed_change(conn, self.maintained, self.jobs, self.cache, self.background_posts)
 
     # Background work, in the job worker ----------------------------------------------------
 

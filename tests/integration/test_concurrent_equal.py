@@ -87,10 +87,6 @@ async def client(runtime: Runtime, net: Network, rng: random.Random, url: str) -
         await asyncio.sleep(rng.choice([0, 0, 0.001, 0.005]))
 
 
-def make_users(url: str, n: int) -> list[int]:
-    return make_active_users(url, n, "c")
-
-
 @pytest.mark.parametrize(("strategy", "cache"), CONFIGS)
 async def test_concurrent_use_ends_in_pull_pages(
     database_url: str, settings: Settings, strategy: str, cache: str
@@ -100,7 +96,7 @@ async def test_concurrent_use_ends_in_pull_pages(
         config = config_settings(settings, strategy, cache)
         async with open_runtime(config, pool_max=CLIENTS + 4) as runtime:
             await flush_cache(runtime)
-            net = Network(make_users(database_url, USERS))
+            net = Network(make_active_users(database_url, USERS, "c"))
             worker = asyncio.create_task(runtime.run_worker(concurrency=2))
             try:
                 # A client's failure cancels the others (no step is left running), and the

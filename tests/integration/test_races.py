@@ -27,10 +27,6 @@ PUSH = ["fanout", "hybrid"]
 PAUSE = 0.3  # long enough for the other side to run (or to block) meanwhile
 
 
-def make_users(url: str, n: int) -> list[int]:
-    return make_active_users(url, n, "r")
-
-
 async def first_read(runtime: Runtime, reader: int) -> None:
     """The reader's first home read: claims a feed and queues its build (not run yet)."""
     await runtime.microblog.feed(reader, FeedMode.TIMELINE, Window(), 20)
@@ -58,7 +54,7 @@ async def test_a_build_racing_an_unfollow_keeps_none_of_the_unfollowed_posts(
     settings: Settings, name: str
 ) -> None:
     async with open_test_runtime(settings.replace(feed_strategy=name)) as runtime:
-        reader, author = make_users(settings.database_url, 2)
+        reader, author = make_active_users(settings.database_url, 2, "r")
         await runtime.microblog.follow(reader, author)
         for i in range(3):
             await runtime.microblog.create_post(author, f"p{i}", None)
@@ -74,7 +70,7 @@ async def test_a_build_racing_a_follow_misses_none_of_the_followed_posts(
 ) -> None:
     capped = settings.replace(feed_strategy=name, feed_cap=5)
     async with open_test_runtime(capped) as runtime:
-        reader, old, new = make_users(settings.database_url, 3)
+        reader, old, new = make_active_users(settings.database_url, 3, "r")
         await runtime.microblog.follow(reader, old)
         for i in range(8):
             await runtime.microblog.create_post(old, f"old {i}", None)
@@ -93,7 +89,7 @@ async def test_a_build_racing_a_follow_misses_none_of_the_followed_posts(
 async def test_follow_and_follow_back_at_once_never_deadlock(settings: Settings) -> None:
     config = settings.replace(feed_strategy="fanout")
     async with open_runtime(config, pool_max=12) as runtime:
-        people = make_users(settings.database_url, 5)
+        people = make_active_users(settings.database_url, 5, "r")
         pairs = [(a, b) for a in people for b in people if a != b]
         blog = runtime.microblog
         for _ in range(6):  # every pair both ways at once: u -> v races v -> u
@@ -106,7 +102,7 @@ async def test_follow_and_follow_back_at_once_never_deadlock(settings: Settings)
 
 async def test_a_deadlock_is_retried_not_answered(settings: Settings) -> None:
     async with open_test_runtime(settings.replace(feed_strategy="fanout")) as runtime:
-        a, b = make_users(settings.database_url, 2)
+        a, b = make_active_users(settings.database_url, 2, "r")
         # Another transaction holds b's row and then asks for a's, while the follow holds a's
         # and waits for b's: PostgreSQL aborts one of them for a deadlock.
         other = await psycopg.AsyncConnection.connect(settings.database_url)
@@ -128,7 +124,7 @@ async def test_a_floor_raise_that_waited_never_lowers_the_floor(
     settings: Settings, name: str
 ) -> None:
     async with open_test_runtime(settings.replace(feed_strategy=name)) as runtime:
-        reader, author = make_users(settings.database_url, 2)
+        reader, author = make_active_users(settings.database_url, 2, "r")
         await runtime.microblog.follow(reader, author)
         ids = [(await runtime.microblog.create_post(author, f"p{i}", None)).id for i in range(6)]
         await first_read(runtime, reader)
@@ -168,7 +164,7 @@ async def test_a_floor_raise_that_waited_never_lowers_the_floor(
 async def test_a_refresh_waits_for_posts_still_in_flight(settings: Settings) -> None:
     config = settings.replace(feed_strategy="matview", matview_per_reader=50)
     async with open_test_runtime(config) as runtime:
-        reader, author, other = make_users(settings.database_url, 3)
+        reader, author, other = make_active_users(settings.database_url, 3, "r")
         await runtime.microblog.follow(reader, author)
         await runtime.microblog.follow(reader, other)
         await runtime.microblog.create_post(author, "before", None)
