@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format system-deps bench clean
+.PHONY: install run test lint format system-deps bench soak clean
 
 install: $(STAMP)
 
@@ -35,6 +35,12 @@ test: install system-deps
 PROFILE ?= small
 bench: install system-deps
 	$(BIN)/microblog bench --profile $(PROFILE)
+
+# The soak test (see docs/performance.md): a real server under a mixed load for SOAK_MINUTES,
+# reported in bench/results/soak.md; fails if any request failed.
+SOAK_MINUTES ?= 5
+soak: install system-deps
+	$(BIN)/microblog soak --minutes $(SOAK_MINUTES)
 
 lint: install
 	$(BIN)/ruff check microblog tests

@@ -15,7 +15,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from microblog import __version__
 from microblog.runtime import open_runtime
 from microblog.settings import Settings
-from microblog.web import api, errors, oauth, pages
+from microblog.web import api, errors, oauth, pages, ratelimit
+from microblog.web.bodylimit import BodyLimit
+from microblog.web.headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             app.state.runtime = runtime
+            app.state.limiter = ratelimit.open_limiter(settings, runtime.redis.connection_pool)
             worker = None
             if settings.run_worker:
                 worker = asyncio.create_task(runtime.run_worker(), name="job-worker")
@@ -38,28 +41,34 @@ def create_app(settings: Settings) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError):
                         await worker
 
+    settings.check_origin()
+    settings.check_limits()
+    # No docs page: Swagger UI would load its scripts from a CDN. /openapi.json remains.
     app = FastAPI(
         title="microblog",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="microblog_session",
-        max_age=14 * 24 * 3600,
+        max_age=settings.session_days * 24 * 3600,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
     static = resources.files("microblog.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.include_router(api.router)
-    app.include_router(api.v2)
-    app.include_router(oauth.router)
-    app.include_router(pages.router)
+    app.include_router(api.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(api.v2, dependencies=ratelimit.API_LIMITS)
+    app.include_router(oauth.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(pages.router, dependencies=ratelimit.PAGE_LIMITS)
+    # Middleware added last runs first: security headers go on every answer, 500s included.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
 
 

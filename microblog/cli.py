@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import sys
 import time
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from microblog.settings import Settings, SettingsError
+from microblog.settings import Settings, SettingsError, is_loopback
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
+
+    from microblog.domain.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +60,12 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     import uvicorn
 
     settings = _settings()
+    if settings.dev_mode and not is_loopback(host):
+        raise click.ClickException(
+            f"MICROBLOG_DEV_MODE serves on loopback only (its secret key is public): --host {host}"
+        )
+    if not settings.public_url:
+        settings = settings.replace(public_url=_own_url(host, port))
     try:
         settings.check_for_serving()
     except SettingsError as exc:
@@ -64,6 +73,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     _require_migrated(settings)
     # The server processes read their settings from the environment they inherit.
     os.environ["MICROBLOG_RUN_WORKER"] = "0" if no_worker else "1"
+    os.environ["MICROBLOG_PUBLIC_URL"] = settings.public_url
     click.echo(f"microblog serving on http://{host}:{port} ({workers} worker processes)")
     uvicorn.run(
         "microblog.app:app_from_env",
@@ -73,7 +83,24 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
+        # The client address is the socket peer; X-Forwarded-For counts only from the
+        # proxies of MICROBLOG_TRUSTED_PROXIES (uvicorn would believe any loopback peer).
+        proxy_headers=False,
     )
+
+
+def _own_url(host: str, port: int) -> str:
+    """The URL of a server listening on ``host:port``; none for a wildcard address."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name
+        return f"http://{host}:{port}"
+    if address.is_unspecified:
+        raise click.ClickException(
+            f"--host {host} listens on every address: set MICROBLOG_PUBLIC_URL to the URL users "
+            "reach the server at"
+        )
+    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
 
 
 @main.command()
@@ -207,6 +234,48 @@ def seed(
 
 
 @main.group()
+def accounts() -> None:
+    """Operate on accounts."""
+
+
+@accounts.command("delete")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_account(username: str, yes: bool) -> None:
+    """Delete an account and everything in it for good: posts, follows, tokens, sessions and
+    every feed's state about it (replies others wrote to its posts stay)."""
+    from microblog.domain.errors import NotFound
+    from microblog.runtime import open_runtime
+
+    async def find() -> User:
+        async with open_runtime(settings, pool_max=2) as runtime:
+            return await runtime.microblog.user_named(username)
+
+    async def remove(user_id: int) -> User:
+        async with open_runtime(settings, pool_max=2) as runtime:
+            return await runtime.microblog.remove_account(user_id)
+
+    settings = _settings()
+    _require_migrated(settings)
+    try:
+        user = asyncio.run(find())
+        if not yes:
+            click.confirm(
+                f"Delete @{user.username} (id {user.id}: {user.posts_count} posts, "
+                f"{user.followers_count} followers, following {user.following_count}) for good?",
+                abort=True,
+            )
+        gone = asyncio.run(remove(user.id))
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"deleted @{gone.username} (id {gone.id}) with {gone.posts_count} posts and "
+        f"{gone.followers_count + gone.following_count} follows; the job queue finishes "
+        "removing it from feed state"
+    )
+
+
+@main.group()
 def feeds() -> None:
     """Build and check the feed strategies' state."""
 
@@ -335,6 +404,70 @@ def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http
     wrong = sum(f.get("mismatches") or 0 for f in results["strategies"].values())
     click.echo(f"wrote {out_dir}/{profile_name}.json, .md and plots; {wrong} mismatches")
     if wrong:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--minutes",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 600),
+    help="How long the load runs.",
+)
+@click.option("--strategy", default="fanout", show_default=True, help="The serving strategy.")
+@click.option("--cache", type=click.Choice(["on", "off"]), default="on", show_default=True)
+@click.option(
+    "--connections",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Virtual users, one connection each.",
+)
+@click.option(
+    "--database",
+    default="microblog_soak",
+    show_default=True,
+    help="The database the soak drops and seeds anew (its name starts with microblog_soak).",
+)
+@click.option(
+    "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
+)
+def soak(
+    minutes: float, strategy: str, cache: str, connections: int, database: str, out_dir: str
+) -> None:
+    """Run a real server under a mixed load for a while; report errors, latency per minute,
+    memory and connections to soak.md. Exits with 1 if any request failed."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    if find_spec("rich") is None:
+        raise click.ClickException("the soak needs the bench extra: pip install 'microblog[bench]'")
+    from microblog.bench.soak import Options, check_database_name
+    from microblog.bench.soak import soak as run_soak
+    from microblog.feeds import available
+
+    if strategy not in available():
+        raise click.ClickException(f"unknown strategy {strategy!r}: {', '.join(available())}")
+    try:
+        check_database_name(database)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = _settings()
+    options = Options(
+        admin_url=settings.database_url.rpartition("/")[0] + "/postgres",
+        redis_url=settings.redis_url,
+        out_dir=Path(out_dir),
+        minutes=minutes,
+        strategy=strategy,
+        cache=cache == "on",
+        connections=connections,
+        database=database,
+    )
+    results = run_soak(options)
+    click.echo(f"wrote {out_dir}/soak.md and soak.json")
+    click.echo(results["verdict"]["line"])
+    if results["verdict"]["errors"]:
         sys.exit(1)
 
 

@@ -18,6 +18,7 @@ from microblog.domain.types import Conn
 from microblog.feeds import FeedEngine, make_engine
 from microblog.jobs.queue import QueueJobs, make_queue
 from microblog.jobs.tasks import worker_context
+from microblog.passwords import BoundedHashing
 from microblog.service import Microblog
 from microblog.settings import Settings
 from microblog.store.db import make_pool
@@ -75,7 +76,11 @@ async def open_runtime(
     engine = make_engine(settings, pool, QueueJobs(queue), redis_client, strategy)
     try:
         async with queue.open_async():
-            yield Runtime(settings, pool, redis_client, queue, engine, Microblog(pool, engine))
+            hashing = BoundedHashing(
+                settings.password_hash_concurrency, settings.password_hash_wait_ms / 1000
+            )
+            microblog = Microblog(pool, engine, hashing)
+            yield Runtime(settings, pool, redis_client, queue, engine, microblog)
     finally:
         await redis_client.aclose()
         await pool.close()

@@ -27,7 +27,7 @@ from microblog.domain.errors import Forbidden, Invalid, NotFound
 from microblog.domain.models import FeedMode, Page, Post, User
 from microblog.domain.types import Conn, Window
 from microblog.feeds import FeedChange, FeedEngine
-from microblog.store import follows, posts, tokens, users
+from microblog.store import follows, posts, sessions, tokens, users
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,9 +61,16 @@ class Token:
 class Microblog:
     """Accounts, posts, follows and feeds over one connection pool and one feed engine."""
 
-    def __init__(self, pool: AsyncConnectionPool[Conn], engine: FeedEngine) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Conn],
+        engine: FeedEngine,
+        hashing: passwords.BoundedHashing | None = None,
+    ) -> None:
         self.pool = pool
         self.engine = engine
+        # Every password hash and check goes through it: a bounded number at a time.
+        self.hashing = hashing or passwords.BoundedHashing()
         self._touched: dict[int, float] = {}
 
     # Accounts -----------------------------------------------------------------------------
@@ -71,8 +78,8 @@ class Microblog:
     async def sign_up(self, username: object, password: object) -> User:
         """Create an account; ``Invalid`` when the name is taken or the input breaks a rule."""
         name = rules.username(username)
-        secret = rules.password(password)
-        digest = await passwords.hash_password(secret)
+        secret = rules.password(password, name, passwords.common())
+        digest = await self.hashing.hash(secret)
         async with self.pool.connection() as conn:
             user = await users.create(conn, name, digest)
         if user is None:
@@ -84,18 +91,20 @@ class Microblog:
         wrong = Invalid("Wrong username or password", "password")
         if not isinstance(username, str) or not isinstance(password, str):
             raise wrong
+        rules.storable(username, "username", "Username")
+        rules.storable(password, "password", "Password")
         async with self.pool.connection() as conn:
             found = await users.credentials(conn, username.strip())
         if found is None:
             # Hash anyway, so the answer takes as long as for a wrong password.
-            await passwords.verify(passwords.DUMMY_DIGEST, password)
+            await self.hashing.verify(passwords.DUMMY_DIGEST, password)
             raise wrong
-        if not await passwords.verify(found[1], password):
+        if not await self.hashing.verify(found[1], password):
             raise wrong
         user_id, digest = found
         async with self.pool.connection() as conn:
             if passwords.needs_rehash(digest):
-                new_digest = await passwords.hash_password(password)
+                new_digest = await self.hashing.hash(password)
                 await users.set_password_digest(conn, user_id, new_digest)
             user = await users.by_id(conn, user_id)
         if user is None:
@@ -117,8 +126,45 @@ class Microblog:
 
     async def revoke_token(self, token: str) -> bool:
         """Revoke a bearer token."""
+        rules.storable(token, "token")
         async with self.pool.connection() as conn:
             return await tokens.revoke(conn, token)
+
+    async def start_session(self, user_id: int, lifetime_seconds: int) -> str:
+        """A new browser session for the user; its id (for the cookie; only a hash is kept).
+        Sessions past their end are swept here, as new ones begin."""
+        session_id = secrets.token_urlsafe(32)
+        async with self.pool.connection() as conn:
+            await sessions.end_expired(conn)
+            await sessions.create(conn, session_id, user_id, lifetime_seconds)
+        return session_id
+
+    async def session_user(self, session_id: str) -> User | None:
+        """The user of a live browser session."""
+        async with self.pool.connection() as conn:
+            return await sessions.user_for(conn, session_id)
+
+    async def end_session(self, session_id: str) -> None:
+        """Log one browser out: its cookie, and every copy of it, stops working."""
+        async with self.pool.connection() as conn:
+            await sessions.end(conn, session_id)
+
+    async def end_all_sessions(self, user_id: int) -> int:
+        """Log out everywhere: every browser session of the user ends; how many did."""
+        async with self.pool.connection() as conn:
+            return await sessions.end_all(conn, user_id)
+
+    async def change_password(self, user_id: int, current: object, new: object) -> None:
+        """Set a new password after checking the current one. Every browser session and
+        API token of the account ends with the old password: whoever learned it is out."""
+        user = await self.user(user_id)
+        await self.authenticate(user.username, current)
+        secret = rules.password(new, user.username, passwords.common())
+        digest = await self.hashing.hash(secret)
+        async with self.pool.connection() as conn, conn.transaction():
+            await users.set_password_digest(conn, user_id, digest)
+            await sessions.end_all(conn, user_id)
+            await tokens.revoke_all(conn, user_id)
 
     async def user(self, user_id: int) -> User:
         """A user by id; ``NotFound`` otherwise."""
@@ -130,6 +176,7 @@ class Microblog:
 
     async def user_named(self, username: str) -> User:
         """A user by username (any case); ``NotFound`` otherwise."""
+        rules.storable(username, "username", "Username")
         async with self.pool.connection() as conn:
             user = await users.by_username(conn, username.strip().lstrip("@"))
         if user is None:
@@ -144,6 +191,42 @@ class Microblog:
         if user is None:
             raise NotFound("No such user")
         return user
+
+    async def delete_account(self, user_id: int, password: object) -> User:
+        """Delete one's own account once its password is confirmed (``remove_account``);
+        ``Invalid``, with nothing deleted, when the password is missing or wrong."""
+        user = await self.user(user_id)
+        if not isinstance(password, str) or not password:
+            raise Invalid("Type your password to delete your account", "password")
+        rules.storable(password, "password", "Password")
+        async with self.pool.connection() as conn:
+            found = await users.credentials(conn, user.username)
+        if (
+            found is None
+            or found[0] != user_id
+            or not await self.hashing.verify(found[1], password)
+        ):
+            raise Invalid("Wrong password: your account was not deleted", "password")
+        return await self.remove_account(user_id)
+
+    async def remove_account(self, user_id: int) -> User:
+        """Delete an account and everything in it, in one transaction: its posts (replies
+        others wrote to them stay, answering a deleted post), its follows both ways, its API
+        tokens and sessions, and every feed's state about it (``FeedChange.user_deleted``).
+        Its id is never given again; its username is free at once. The account as it was;
+        ``NotFound`` when there is none. Operators call it directly, users ``delete_account``.
+        """
+
+        async def remove(conn: Conn, change: FeedChange) -> User:
+            if not await users.lock_for_deletion(conn, user_id):
+                raise NotFound("No such user")
+            user = await users.by_id(conn, user_id)  # locked: its counts are final
+            assert user is not None
+            await change.user_deleted(user_id)
+            await users.delete(conn, user_id)
+            return user
+
+        return await self._write(remove)
 
     # Posts --------------------------------------------------------------------------------
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
+
+from limits import RateLimitItem, parse_many
 
 from microblog.domain import schedule
 
 DEV_SECRET = "dev-secret-change-me"
+# The MICROBLOG_RATE_LIMIT_<NAME> limits (see microblog/web/ratelimit.py).
+RATE_LIMITS = ("ip", "account", "login", "signup", "post")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(ValueError):
@@ -51,7 +58,9 @@ class Settings:
         "Signs session cookies and CSRF tokens. The development default is refused unless "
         "MICROBLOG_DEV_MODE is on.",
     )
-    dev_mode: bool = _setting(False, "Development mode: allows the development secret key.")
+    dev_mode: bool = _setting(
+        False, "Development mode: allows the development secret key, on loopback only."
+    )
     feed_strategy: str = _setting(
         "pull", "Feed strategy that serves the feeds: pull, fanout, matview or hybrid."
     )
@@ -89,6 +98,42 @@ class Settings:
         False, "Run a job queue worker inside each server process (`serve` sets it)."
     )
     secure_cookies: bool = _setting(False, "Mark the session cookie Secure (HTTPS only).")
+    session_days: int = _setting(14, "Days a browser session lasts after logging in.")
+    public_url: str = _setting(
+        "",
+        "Scheme, host and port users reach the server at; every absolute URL is built on it "
+        "and the Host header is ignored. `serve` sets it from --host/--port when unset.",
+    )
+    max_body_bytes: int = _setting(
+        65_536, "Largest request body accepted (checked before and while it is read)."
+    )
+    rate_limits: bool = _setting(True, "Rate limits on or off, all of them at once.")
+    rate_limit_storage: str = _setting(
+        "redis", "Where rate-limit counts live: redis (shared by all processes) or memory."
+    )
+    rate_limit_key_prefix: str = _setting(
+        "microblog:ratelimit", "Prefix of the rate-limit keys in Redis."
+    )
+    rate_limit_ip: str = _setting(
+        "300/5minutes", "Requests without a logged-in user, per client address (or off)."
+    )
+    rate_limit_account: str = _setting(
+        "1500/5minutes", "Requests of a logged-in user or API token, per account (or off)."
+    )
+    rate_limit_login: str = _setting(
+        "25/5minutes", "Log-in attempts per client address and per username (or off)."
+    )
+    rate_limit_signup: str = _setting("25/30minutes", "Sign-ups per client address (or off).")
+    rate_limit_post: str = _setting("300/3hours", "Posts and replies per account (or off).")
+    trusted_proxies: str = _setting(
+        "", "Comma-separated proxy addresses or networks whose X-Forwarded-For is believed."
+    )
+    password_hash_concurrency: int = _setting(
+        2, "Password hashes or checks running at once per server process (64 MiB each)."
+    )
+    password_hash_wait_ms: int = _setting(
+        2000, "Longest wait for a free hashing slot before answering 503 (milliseconds)."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -117,8 +162,35 @@ class Settings:
                 "or MICROBLOG_DEV_MODE=1 for local development"
             )
         self.check_feeds()
+        self.check_origin()
+        self.check_limits()
         if len(self.secret_key) < 16:
             raise SettingsError("MICROBLOG_SECRET_KEY must be at least 16 characters")
+
+    def check_origin(self) -> None:
+        """Refuse a public URL that is not an origin, and development mode off loopback."""
+        if not self.public_url:
+            raise SettingsError(
+                "MICROBLOG_PUBLIC_URL is not set: the scheme, host and port users reach the "
+                "server at (`microblog serve` sets it from --host and --port)"
+            )
+        url = urlsplit(self.public_url)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise SettingsError("MICROBLOG_PUBLIC_URL must look like https://example.org[:port]")
+        if url.path not in {"", "/"} or url.query or url.fragment or url.username:
+            raise SettingsError(
+                "MICROBLOG_PUBLIC_URL is an origin (scheme, host, port): no path, query or user"
+            )
+        if self.dev_mode and not is_loopback(url.hostname):
+            raise SettingsError(
+                "MICROBLOG_DEV_MODE serves on loopback only (its secret key is public): "
+                f"{url.hostname} is not a loopback address"
+            )
+
+    @property
+    def origin(self) -> str:
+        """The public URL without a trailing slash, to put paths after."""
+        return self.public_url.rstrip("/")
 
     def check_feeds(self) -> None:
         """Refuse feed settings out of range."""
@@ -135,6 +207,8 @@ class Settings:
             ("MICROBLOG_FEED_CACHE_TTL_SECONDS", self.feed_cache_ttl_seconds),
             ("MICROBLOG_ACTIVE_DAYS", self.active_days),
             ("MICROBLOG_CELEBRITY_FOLLOWERS", self.celebrity_followers),
+            ("MICROBLOG_SESSION_DAYS", self.session_days),
+            ("MICROBLOG_MAX_BODY_BYTES", self.max_body_bytes),
         ):
             if value < 1:
                 raise SettingsError(f"{name} must be at least 1")
@@ -149,11 +223,63 @@ class Settings:
                 "view is refreshed by the maintenance pass"
             )
 
+    def check_limits(self) -> None:
+        """Refuse rate limits, proxies and hashing bounds the server cannot work with."""
+        if self.rate_limit_storage not in {"redis", "memory"}:
+            raise SettingsError("MICROBLOG_RATE_LIMIT_STORAGE must be redis or memory")
+        for name in RATE_LIMITS:
+            self.rate_limit(name)
+        _ = self.trusted_proxy_networks
+        if self.password_hash_concurrency < 1:
+            raise SettingsError("MICROBLOG_PASSWORD_HASH_CONCURRENCY must be at least 1")
+        if self.password_hash_wait_ms < 0:
+            raise SettingsError("MICROBLOG_PASSWORD_HASH_WAIT_MS must be 0 or more")
+
+    def rate_limit(self, name: str) -> RateLimitItem | None:
+        """The limit ``MICROBLOG_RATE_LIMIT_<NAME>`` sets (``25/5minutes``: 25 in any five
+        minutes, in the notation of the ``limits`` library); None when it is ``off``."""
+        variable = env_name(f"rate_limit_{name}")
+        raw = str(getattr(self, f"rate_limit_{name}")).strip()
+        if raw.lower() == "off":
+            return None
+        try:
+            (item,) = parse_many(raw)
+        except ValueError:
+            item = None
+        if item is None or item.amount < 1 or item.get_expiry() < 1:
+            raise SettingsError(
+                f"{variable}: {raw!r} is not a rate limit; write it as COUNT/[N]UNIT with a "
+                "unit of second, minute, hour or day (25/5minutes, 300/3hours), or off"
+            )
+        return item
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The networks of ``MICROBLOG_TRUSTED_PROXIES``."""
+        networks = []
+        for entry in self.trusted_proxies.split(","):
+            if entry.strip():
+                try:
+                    networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+                except ValueError as exc:
+                    raise SettingsError(f"MICROBLOG_TRUSTED_PROXIES: {exc}") from exc
+        return tuple(networks)
+
     @property
     def dual_write(self) -> list[str]:
         """Strategies maintained besides the serving one."""
         names = [n.strip() for n in self.feed_dual_write.split(",") if n.strip()]
         return [n for n in names if n != self.feed_strategy]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def env_name(field_name: str) -> str:

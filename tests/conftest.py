@@ -6,12 +6,16 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from psycopg.rows import dict_row
 
@@ -31,8 +35,8 @@ ADMIN_URL = os.environ.get(
 )
 # The core tables; every feed strategy empties its own state (``forget``).
 TABLES = (
-    "users, posts, follows, api_tokens, feed_outbox, procrastinate_jobs, procrastinate_events, "
-    "procrastinate_periodic_defers"
+    "users, posts, follows, api_tokens, sessions, feed_outbox, procrastinate_jobs, "
+    "procrastinate_events, procrastinate_periodic_defers"
 )
 
 
@@ -47,6 +51,9 @@ class NoJobs:
 
     async def build_feed(self, conn: object, strategy: str, reader_id: int) -> None:
         raise AssertionError("a feed build was queued")
+
+    async def account_deleted(self, conn: object, user_id: int) -> None:
+        raise AssertionError("an account removal was queued")
 
 
 def _db_url(name: str) -> str:
@@ -97,7 +104,8 @@ def clean_db(database_url: str) -> str:
 
 
 # A Redis database of the tests' own: a dev server or a benchmark (database 0) may be running.
-TEST_REDIS_URL = "redis://127.0.0.1:6379/9"
+# Two suites run at once on one machine each need their own (MICROBLOG_TEST_REDIS_URL).
+TEST_REDIS_URL = os.environ.get("MICROBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 @pytest.fixture
@@ -107,8 +115,12 @@ def settings(clean_db: str) -> Settings:
         database_url=clean_db,
         redis_url=TEST_REDIS_URL,
         secret_key="test-secret-key-0123456789",
+        public_url="http://testserver",
         db_pool_min=1,
         db_pool_max=4,
+        # Off here: the tests call from one address, fast. tests/integration/
+        # test_rate_limits.py turns them on with limits of its own.
+        rate_limits=False,
     )
 
 
@@ -146,21 +158,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app served by a real uvicorn on a free loopback port; its base URL."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(app: FastAPI, port: int) -> Iterator[str]:
+    """The app served by a real uvicorn on a loopback port, in a thread; its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -174,3 +182,11 @@ def live_server(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by a real uvicorn on a free loopback port; its base URL."""
+    port = free_port()
+    with serving(create_app(settings.replace(public_url=f"http://127.0.0.1:{port}")), port) as url:
+        yield url

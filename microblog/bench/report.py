@@ -107,19 +107,26 @@ def targets(name: str, figures: dict[str, Any]) -> list[tuple[str, str, bool | N
     return rows
 
 
+def machine_line(results: dict[str, Any]) -> str:
+    """When and on what: the line every report (benchmark, soak) starts with."""
+    m, v = results["machine"], results["versions"]
+    return (
+        f"Measured {results.get('finished_at', '')} on {m['cores']} cores, "
+        f"{m['memory_bytes'] / (1 << 30):.0f} GiB ({m['cpu']}); PostgreSQL "
+        f"{v['postgresql']}, Redis {v['redis']}, Python {v['python']}."
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The seed's Part 4.1 table with measured numbers, then the targets."""
     strategies = _ordered(results["strategies"])
     names = list(strategies)
-    m, s = results["machine"], results["settings"]
+    s = results["settings"]
     plan = s["plan"]
     lines = [
         f"# feedbench: `{results['profile']}` profile",
         "",
-        f"Measured {results.get('finished_at', '')} on {m['cores']} cores, "
-        f"{m['memory_bytes'] / (1 << 30):.0f} GiB ({m['cpu']}); PostgreSQL "
-        f"{results['versions']['postgresql']}, Redis {results['versions']['redis']}, "
-        f"Python {results['versions']['python']}.",
+        machine_line(results),
         f"Data: {plan['users']:,} users, {plan['posts']:,} posts, "
         f"{plan['follows_per_user']:,} follows per user ({plan['shape']}), "
         f"{plan['inactive_share']:.0%} inactive; database "

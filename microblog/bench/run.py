@@ -38,7 +38,8 @@ class Options:
     http: bool = True
 
 
-def _machine() -> dict[str, Any]:
+def machine() -> dict[str, Any]:
+    """The machine the figures were measured on: cores, memory, CPU model, platform."""
     memory = 0
     with open("/proc/meminfo") as meminfo:
         for line in meminfo:
@@ -58,7 +59,8 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _versions(url: str, redis_url: str) -> dict[str, str]:
+def versions(url: str, redis_url: str) -> dict[str, str]:
+    """The versions of PostgreSQL, Redis, Python and the packages the server runs on."""
     with psycopg.connect(url) as conn:
         row = conn.execute("SHOW server_version").fetchone()
     client = redis.Redis.from_url(redis_url)
@@ -143,8 +145,8 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
         marks = asyncio.run(measure.cursors(base, readers))
         results: dict[str, Any] = {
             "profile": profile.name,
-            "machine": _machine(),
-            "versions": _versions(url, options.redis_url),
+            "machine": machine(),
+            "versions": versions(url, options.redis_url),
             "settings": {
                 "feed_cap": base.feed_cap,
                 "matview_per_reader": base.matview_per_reader,

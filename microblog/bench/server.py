@@ -1,4 +1,5 @@
-"""A real ``microblog serve`` (two worker processes, in-process job workers) on loopback."""
+"""A real ``microblog serve`` (two worker processes, in-process job workers) on loopback,
+and a separate ``microblog worker`` beside it when asked (the soak test's)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 
@@ -23,11 +25,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def serving(settings: Settings, workers: int = 2) -> Iterator[str]:
-    """Run the server with these settings until the block ends; yields its base URL."""
-    port = free_port()
-    env = {
+@dataclass(frozen=True)
+class Server:
+    """A running server: its base URL and its supervisor process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The environment of the server (and of a separate worker): these settings, a fresh
+    secret, no rate limits (the load comes from one address on purpose)."""
+    return {
         **os.environ,
         "MICROBLOG_DATABASE_URL": settings.database_url,
         "MICROBLOG_REDIS_URL": settings.redis_url,
@@ -40,7 +49,22 @@ def serving(settings: Settings, workers: int = 2) -> Iterator[str]:
         "MICROBLOG_DB_POOL_MAX": str(settings.db_pool_max),
         "MICROBLOG_SECRET_KEY": secrets.token_urlsafe(24),
         "MICROBLOG_DEV_MODE": "0",
+        "MICROBLOG_RATE_LIMITS": "off",
     }
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, workers: int = 2) -> Iterator[str]:
+    """Run the server with these settings until the block ends; yields its base URL."""
+    with started(settings, workers) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def started(settings: Settings, workers: int = 2, run_worker: bool = True) -> Iterator[Server]:
+    """Run the server (with in-process job workers unless ``run_worker`` is false) until the
+    block ends."""
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -53,8 +77,9 @@ def serving(settings: Settings, workers: int = 2) -> Iterator[str]:
             str(port),
             "--workers",
             str(workers),
+            *([] if run_worker else ["--no-worker"]),
         ],
-        env=env,
+        env=environment(settings),
         stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -71,11 +96,29 @@ def serving(settings: Settings, workers: int = 2) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not start within 60 s")
             time.sleep(0.2)
-        yield url
+        yield Server(url, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def working(settings: Settings, concurrency: int = 2) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a separate ``microblog worker`` with the server's environment until the block ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "microblog.cli", "worker", "--concurrency", str(concurrency)],
+        env=environment(settings),
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

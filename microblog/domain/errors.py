@@ -1,4 +1,4 @@
-"""Errors the service raises; the web and API layers turn them into 4xx answers."""
+"""Errors the service raises; the web and API layers turn them into 4xx answers (503 for Busy)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ class MicroblogError(Exception):
     """Base of the errors a user can cause; ``str(error)`` is safe to show them."""
 
     status = 400
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the message (``Retry-After``, say)."""
+        return {}
 
 
 class Invalid(MicroblogError):
@@ -35,3 +40,32 @@ class Unauthenticated(MicroblogError):
     """The action needs a logged-in user."""
 
     status = 401
+
+
+class RateLimited(MicroblogError):
+    """Too many requests of one kind in a time window; more pass after ``retry_after`` s."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self._headers = {"Retry-After": str(retry_after), **headers}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self._headers
+
+
+class Busy(MicroblogError):
+    """The server is at capacity for this kind of work; retry after ``retry_after`` s."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Mapping
 
 from microblog.domain.errors import Invalid
 
@@ -19,11 +20,48 @@ def _text(raw: str) -> str:
     return raw.replace("\r\n", "\n").strip()
 
 
+# What no text may hold, wherever it comes from: the control characters (C0, DEL and C1) but
+# tab, line feed and carriage return (browsers send line breaks as CRLF); lone surrogates, which
+# are no character (only a JSON "\\ud800" escape brings one); and Unicode's 66 noncharacters
+# (U+FDD0-U+FDEF and the last two code points of each plane). PostgreSQL can't store NUL, nor
+# UTF-8 encode a surrogate; the others would be stored, unseen, to confuse whoever reads them.
+_NONCHARACTERS = "".join(
+    chr(plane + last) for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF)
+)
+_UNSTORABLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
+)
+
+
+def _character_name(char: str) -> str:
+    point = ord(char)
+    if point == 0:
+        return "NUL"
+    if 0xD800 <= point <= 0xDFFF:
+        return f"a lone surrogate, U+{point:04X}"
+    if point < 0xA0:
+        return f"the control character U+{point:04X}"
+    return f"the noncharacter U+{point:04X}"
+
+
+def storable(raw: str, field: str, label: str | None = None) -> str:
+    """``raw`` as it is, or ``Invalid`` naming the field (``label``, else ``field``) and the
+    first character no text may hold (above)."""
+    found = _UNSTORABLE.search(raw)
+    if found is not None:
+        raise Invalid(
+            f"{label or field} contains a character that can't be stored "
+            f"({_character_name(found.group())})",
+            field,
+        )
+    return raw
+
+
 def post_content(raw: object) -> str:
     """The trimmed content of a new post, or ``Invalid``."""
     if not isinstance(raw, str):
         raise Invalid("Post text is required", "status")
-    content = _text(raw)
+    content = _text(storable(raw, "status", "Post text"))
     if not content:
         raise Invalid("Post text can't be empty", "status")
     if len(content) > MAX_POST_CHARS:
@@ -33,19 +71,61 @@ def post_content(raw: object) -> str:
     return content
 
 
+# Options of Mastodon's "post a status" that this server does not serve yet. Accepting and
+# ignoring one would do something else than asked: a `direct` message published to everyone,
+# a content warning dropped, a scheduled post out at once. They are refused until served.
+UNSERVED_STATUS_OPTIONS = {
+    "visibility": "only public posts are served so far; other visibilities are refused rather "
+    "than published to everyone",
+    "spoiler_text": "content warnings are not served yet",
+    "scheduled_at": "scheduled posts are not served yet",
+    "media_ids": "media attachments are not served",
+    "media_ids[]": "media attachments are not served",
+    "poll": "polls are not served",
+}
+
+
+def only_served_options(values: Mapping[str, object]) -> None:
+    """``Invalid`` for a status option this server would otherwise ignore (see above)."""
+    for name, why in UNSERVED_STATUS_OPTIONS.items():
+        value = values.get(name)
+        if value in (None, "", [], {}, False) or (name == "visibility" and value == "public"):
+            continue
+        raise Invalid(f"{name}: {why}", name.removesuffix("[]"))
+
+
 def username(raw: object) -> str:
     """A valid username: 1-30 letters, digits or underscores."""
+    if isinstance(raw, str):
+        storable(raw, "username", "Username")
     if not isinstance(raw, str) or not _USERNAME.fullmatch(raw.strip()):
         raise Invalid("Username must be 1-30 letters, digits or underscores", "username")
     return raw.strip()
 
 
-def password(raw: object) -> str:
-    """A password long enough to keep."""
-    if not isinstance(raw, str) or len(raw) < MIN_PASSWORD_CHARS:
-        raise Invalid(f"Password must be at least {MIN_PASSWORD_CHARS} characters", "password")
+def password(raw: object, username: str = "", common: Container[str] = frozenset()) -> str:
+    """A new password worth keeping (NIST SP 800-63B): at least 8 characters besides spaces
+    at either end, not the username, and not one of the ``common`` ones (compared lowercased).
+    Any other character is allowed, spaces included; there are no composition rules."""
+    if isinstance(raw, str):
+        storable(raw, "password", "Password")
+    if not isinstance(raw, str) or len(raw.strip()) < MIN_PASSWORD_CHARS:
+        raise Invalid(
+            f"Password must be at least {MIN_PASSWORD_CHARS} characters (spaces at either end "
+            "don't count)",
+            "password",
+        )
     if len(raw) > MAX_PASSWORD_CHARS:
         raise Invalid(f"Password must be at most {MAX_PASSWORD_CHARS} characters", "password")
+    folded = raw.strip().lower()
+    if username and folded == username.lower():
+        raise Invalid("Password can't be your username", "password")
+    if folded in common or raw.lower() in common:
+        raise Invalid(
+            "That password is one of the 20,000 most common ones, the first that attackers "
+            "try; choose another",
+            "password",
+        )
     return raw
 
 
@@ -55,7 +135,7 @@ def description(raw: object) -> str:
         return ""
     if not isinstance(raw, str):
         raise Invalid("Description must be text", "note")
-    text = _text(raw)
+    text = _text(storable(raw, "note", "Description"))
     if len(text) > MAX_DESCRIPTION_CHARS:
         raise Invalid(f"Description is limited to {MAX_DESCRIPTION_CHARS} characters", "note")
     return text
@@ -96,7 +176,7 @@ def scopes(raw: object, known: tuple[str, ...], default: str) -> str:
         return default
     if not isinstance(raw, str):
         raise Invalid("scope must be text", "scope")
-    asked = raw.split()
+    asked = storable(raw, "scope").split()
     unknown = [s for s in asked if s.split(":")[0] not in known]
     if unknown:
         raise Invalid(f"Unknown scope: {' '.join(unknown)}", "scope")

@@ -1,9 +1,10 @@
 """The interface every feed strategy implements, and the jobs a strategy may ask for.
 
-A strategy owns its state: the engine calls its hooks when follows change or new posts are
-taken from the outbox, and the tools (``microblog feeds rebuild|verify``, the benchmark,
-the tests' clean-up) build, check, measure and forget that state only through the
-lifecycle verbs below. None of them knows which tables a strategy keeps.
+A strategy owns its state: the engine calls its hooks when follows change, new posts are
+taken from the outbox or an account is deleted, and the tools (``microblog feeds
+rebuild|verify``, the benchmark, the tests' clean-up) build, check, measure and forget that
+state only through the lifecycle verbs below. None of them knows which tables a strategy
+keeps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import ClassVar, Literal, Protocol
 
 from microblog.domain.types import Conn, FeedMode, Window
 from microblog.settings import Settings
+from microblog.store import posts
 
 State = Literal["none", "per_reader", "shared"]
 
@@ -49,13 +51,17 @@ class FeedJobs(Protocol):
     async def build_feed(self, conn: Conn, strategy: str, reader_id: int) -> None:
         """Build one reader's state of the named strategy (once, however often asked)."""
 
+    async def account_deleted(self, conn: Conn, user_id: int) -> None:
+        """What is left of a deleted account's removal once it committed (``remove_user``)."""
+
 
 class FeedStrategy(abc.ABC):
     """How home feeds are stored and read. Every strategy returns the same pages.
 
     Only ``page`` is required; a strategy that keeps state overrides the hooks it needs and
     the lifecycle verbs. Hooks named "in the change's transaction" run atomically with the
-    follow that caused them; ``fan_out`` and ``remove_post`` run in the job worker.
+    follow (or account deletion) that caused them; ``fan_out``, ``remove_post`` and
+    ``remove_user`` run in the job worker.
     """
 
     name: ClassVar[str]
@@ -90,6 +96,26 @@ class FeedStrategy(abc.ABC):
 
     async def remove_post(self, conn: Conn, post_id: int, author_id: int) -> None:
         """A deleted post leaves the state (pages already skip it: they join posts)."""
+
+    async def user_deleted(self, conn: Conn, user_id: int) -> None:
+        """An account is being deleted (in the change's transaction, while its posts and
+        follows still exist; they go right after): drop the state that names it, as a reader
+        or as an author, or names one of its posts.
+
+        Without state there is nothing to do. With state, the default is made of the verbs
+        every strategy has: ``remove_post`` for each of its posts, then ``forget`` it as a
+        reader; one statement per post, so the built-in strategies override it with a few
+        set-based ones. A strategy that keeps something else about authors overrides it.
+        """
+        if self.traits.state == "none":
+            return
+        for post_id in await posts.ids_by_author(conn, user_id):
+            await self.remove_post(conn, post_id, user_id)
+        await self.forget(conn, user_id)
+
+    async def remove_user(self, conn: Conn, user_id: int) -> None:
+        """A deleted account's removal committed (in the job worker, once per account):
+        finish what its transaction could not do (wait for work in flight, refresh)."""
 
     async def maintain(self, conn: Conn) -> None:
         """Periodic upkeep (trim, retire, refresh)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from microblog.domain.types import Conn
 from microblog.feeds.base import FeedJobs, FeedStrategy
-from microblog.store import outbox
+from microblog.store import follows, outbox
 from microblog.store.cache import FeedCache
 
 
@@ -31,6 +31,10 @@ class FeedChange:
     background_posts: bool
     stale_readers: set[int] = field(default_factory=set)
     stale_everyone: bool = False
+    # Account deletions: every cache key of the accounts goes, and so does every page of
+    # their followers (those who read lately: others have none) that may show their posts.
+    gone_readers: set[int] = field(default_factory=set)
+    gone_audience: set[int] = field(default_factory=set)
     _open: bool = True
 
     def _check_open(self) -> None:
@@ -69,9 +73,29 @@ class FeedChange:
             await strategy.unfollowed(self.conn, follower_id, followed_id)
         self.stale_readers.add(follower_id)
 
+    async def user_deleted(self, user_id: int) -> None:
+        """An account is being deleted: reported before its rows are, while its posts and
+        follows can still be read. Its posts waiting in the outbox leave it, every strategy
+        drops what it keeps about it (``user_deleted``) and one job does the rest after the
+        commit (``remove_user``); after the commit its cache keys go, with the cached pages
+        of its followers and All (invalidated, and deleted too: no key keeps its post ids)."""
+        self._check_open()
+        await outbox.drop_author(self.conn, user_id)
+        for strategy in self.maintained:
+            await strategy.user_deleted(self.conn, user_id)
+        await self.jobs.account_deleted(self.conn, user_id)
+        if self.cache is not None:
+            self.gone_audience.update(await follows.follower_ids(self.conn, user_id))
+        self.gone_readers.add(user_id)
+        self.stale_everyone = True
+
     async def _committed(self) -> None:
-        if self.cache is not None and (self.stale_readers or self.stale_everyone):
+        if self.cache is None:
+            return
+        if self.stale_readers or self.stale_everyone:
             await self.cache.invalidate(sorted(self.stale_readers), everyone=self.stale_everyone)
+        if self.gone_readers:
+            await self.cache.forget_readers(self.gone_readers, self.gone_audience)
 
 
 @contextlib.asynccontextmanager

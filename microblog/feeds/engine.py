@@ -131,6 +131,12 @@ class FeedEngine:
             if self.cache is not None:
                 await self._invalidate_followers(conn, author_ids=[author_id])
 
+    async def process_account_deleted(self, user_id: int) -> None:
+        """What an account's deletion left for after its commit, for every strategy."""
+        async with self.pool.connection() as conn:
+            for strategy in self.maintained:
+                await strategy.remove_user(conn, user_id)
+
     async def _invalidate_followers(
         self, conn: Conn, post_ids: Sequence[int] = (), author_ids: Sequence[int] = ()
     ) -> None:

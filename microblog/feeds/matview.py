@@ -104,6 +104,15 @@ class MatviewStrategy(FeedStrategy):
         """The view is out of date for this reader until the next refresh."""
         await matview_store.mark_stale(conn, follower_id)
 
+    async def user_deleted(self, conn: Conn, user_id: int) -> None:
+        """Nothing in the deletion's transaction: pages already skip its posts (they join
+        posts), and its bookkeeping waits for a refresh's lock (``remove_user`` does it)."""
+
+    async def remove_user(self, conn: Conn, user_id: int) -> None:
+        """Drop it from the readers and the stale marks; the next maintenance pass refreshes
+        the view, whose rows still name it and its posts, without waiting for its period."""
+        await matview_store.drop_reader(conn, user_id)
+
     async def maintain(self, conn: Conn) -> None:
         """Refresh the view when the last refresh is older than the configured interval."""
         # Half a pass of slack: a pass that comes a moment early still refreshes, so the

@@ -10,7 +10,9 @@ keeps its own tables, so both can be maintained at once and rebuilt apart.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 
 from microblog.domain.rules import MAX_ID
@@ -26,6 +28,8 @@ from microblog.store.push import PushStore
 log = logging.getLogger(__name__)
 TRIM_BATCH = 500
 RETIRE_GRACE_SECONDS = 600
+IN_FLIGHT_WAIT_SECONDS = 30.0
+IN_FLIGHT_POLL_SECONDS = 0.02
 
 
 class FanoutStrategy(FeedStrategy):
@@ -95,6 +99,33 @@ class FanoutStrategy(FeedStrategy):
         """Remove the post's entries (reads already skip them: they join posts)."""
         await self.store.unpush(conn, post_id, author_id)
 
+    async def user_deleted(self, conn: Conn, user_id: int) -> None:
+        """Its posts leave its followers' feeds and its own feed goes, one statement each
+        (hybrid's ``celebrities`` row goes with the account: a foreign key cascades)."""
+        await push_store.lock_authors(conn, [user_id])  # no fan-out of its posts meanwhile
+        await push_store.lock_reader(conn, user_id)  # nor a build of its feed
+        await self.store.drop_author(conn, user_id, self.cap)
+        await self.store.forget(conn, user_id)
+
+    async def remove_user(self, conn: Conn, user_id: int) -> None:
+        """Sweep its feed again once every fan-out in flight at its deletion has ended.
+
+        A fan-out of a post by an account it followed, whose statement read the follows
+        before the deletion committed, may still insert into its feed (entries have no
+        foreign key, and locking every followed author in the deletion would take thousands
+        of locks). Statements that began after the commit find neither its follows nor its
+        feed, so once the writers that began earlier are gone, nothing can write there again.
+        """
+        since = await catalog.now(conn)
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+        while await catalog.writers_before(conn, self.store.entries, since):
+            if time.monotonic() > deadline:
+                # The job is retried (with back-off): the sweep is owed, not skipped.
+                raise TimeoutError(f"writers of {self.store.entries} still in flight")
+            await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
+        async with conn.transaction():
+            await self.store.forget(conn, user_id)
+
     async def maintain(self, conn: Conn) -> None:
         """Trim every feed to the cap."""
         after = 0
@@ -119,6 +150,8 @@ class FanoutStrategy(FeedStrategy):
             await self.store.claim(conn, reader_id)
         async with conn.transaction():
             await push_store.lock_reader(conn, reader_id)  # follows stay put while it reads
+            if await self.store.floor(conn, reader_id) is None:
+                return  # forgotten meanwhile, or the account is gone
             await self.store.fill(conn, reader_id, self.cap)
 
     async def forget(self, conn: Conn, reader_id: int | None) -> None:

@@ -43,6 +43,10 @@ class QueueJobs:
         lock = f"build:{strategy}:{reader_id}"
         await self._defer(conn, "build_feed", lock, strategy=strategy, reader_id=reader_id)
 
+    async def account_deleted(self, conn: Conn, user_id: int) -> None:
+        """Queue what is left of an account's removal once its deletion commits."""
+        await self._defer(conn, "account_deleted", None, user_id=user_id)
+
     async def _defer(self, conn: Conn, task: str, lock: str | None, **kwargs: Any) -> None:
         deferrer = self.app.configure_task(
             name=f"microblog:{task}", connection=conn, queueing_lock=lock

@@ -37,6 +37,12 @@ async def post_deleted(context: JobContext, post_id: int, author_id: int) -> Non
     await engine_of(context).process_deleted(post_id, author_id)
 
 
+async def account_deleted(context: JobContext, user_id: int) -> None:
+    """Finish a deleted account's removal from every strategy's state (one job per account,
+    however many posts and followers it had)."""
+    await engine_of(context).process_account_deleted(user_id)
+
+
 async def build_feed(context: JobContext, strategy: str, reader_id: int) -> None:
     """Build a reader's precomputed feed (first read, or a returning reader)."""
     await engine_of(context).build(strategy, reader_id)
@@ -67,7 +73,7 @@ async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: fl
 def make_blueprint() -> procrastinate.Blueprint:
     """The tasks, on a new blueprint (a blueprint can join only one app)."""
     blueprint = procrastinate.Blueprint()
-    for func in (post_published, post_deleted, build_feed, warm_feed):
+    for func in (post_published, post_deleted, account_deleted, build_feed, warm_feed):
         blueprint.task(name=func.__name__, pass_context=True, retry=RETRY)(func)
     blueprint.task(name="maintain_feeds", pass_context=True, queueing_lock="maintain_feeds")(
         maintain_feeds

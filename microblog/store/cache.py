@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -173,6 +173,31 @@ class FeedCache:
             self._missed_invalidation = True
             await self._failed(exc)
 
+    async def forget_readers(self, gone: Collection[int], audience: Collection[int]) -> None:
+        """Accounts were deleted: every key of theirs goes (generation, pages, their mark
+        among the recent readers), and so do the pages that may show their posts: those of
+        ``audience`` (their followers) who read lately, and All's. Those pages are
+        invalidated first, then deleted, with the older generations still alive: a cached
+        page never keeps the post ids of a deleted account until it expires."""
+        recent = await self.recent_readers()
+        if recent is None:
+            return  # Redis is away: every cached page is dropped when it answers again
+        shown = sorted(set(audience) & set(recent))
+        await self.invalidate(shown, everyone=True)
+        owners = {self._owner(r) for r in [*gone, *shown]} | {EVERYONE}
+        try:
+            pages = self.client.scan_iter(match=f"{PREFIX}:page:*", count=1000)
+            async for keys in _batches(pages):
+                doomed = [key for key in keys if _page_owner(key) in owners]
+                if doomed:
+                    await self.client.unlink(*doomed)
+            if gone:
+                await self.client.unlink(*(f"{PREFIX}:gen:{self._owner(g)}" for g in gone))
+                await self.client.zrem(READERS_KEY, *(self._owner(g) for g in gone))
+        except (RedisError, OSError) as exc:
+            self._missed_invalidation = True
+            await self._failed(exc)
+
     async def clear(self) -> None:
         """Delete every key of the feed cache."""
         async for keys in _batches(self.client.scan_iter(match=f"{PREFIX}:*", count=1000)):
@@ -184,6 +209,12 @@ class FeedCache:
         async for key in self.client.scan_iter(match=f"{PREFIX}:*", count=1000):
             total += int(await self.client.memory_usage(key) or 0)
         return total
+
+
+def _page_owner(key: bytes | str) -> str:
+    """The owner part of a page key (``mb:feed:page:<owner>:<mode>:<generation>``)."""
+    text = key.decode() if isinstance(key, bytes) else key
+    return text.removeprefix(f"{PREFIX}:page:").split(":", 1)[0]
 
 
 async def _batches(keys: object, size: int = 500):  # type: ignore[no-untyped-def]

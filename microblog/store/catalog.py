@@ -1,8 +1,9 @@
-"""Questions about the database itself (sizes of relations)."""
+"""Questions about the database itself (sizes of relations, transactions in flight)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from microblog.store.db import Conn, one
 from microblog.store.queries import load
@@ -19,4 +20,18 @@ async def size_bytes(conn: Conn, tables: Sequence[str]) -> int:
 async def inserted_rows(conn: Conn, tables: Sequence[str]) -> int:
     """Rows ever inserted into the tables, as the statistics have it (deletes don't count)."""
     row = await one(conn, SQL["inserted_rows"], {"tables": list(tables)})
+    return 0 if row is None else int(row["n"])
+
+
+async def now(conn: Conn) -> datetime:
+    """The database's clock, now."""
+    row = await one(conn, SQL["now"], {})
+    assert row is not None
+    at: datetime = row["at"]
+    return at
+
+
+async def writers_before(conn: Conn, table: str, at: datetime) -> int:
+    """Other transactions begun by ``at`` that may still write into ``table``."""
+    row = await one(conn, SQL["writers_before"], {"table": table, "at": at})
     return 0 if row is None else int(row["n"])

@@ -51,3 +51,9 @@ async def lock_users(conn: Conn, *user_ids: int) -> set[int]:
     """Lock these users' rows in id order (the first lock of a follow change); those found."""
     rows = await all_rows(conn, SQL["lock_users"], {"ids": list(user_ids)})
     return {row["id"] for row in rows}
+
+
+async def follower_ids(conn: Conn, followed_id: int) -> list[int]:
+    """Everyone who follows ``followed_id``."""
+    rows = await all_rows(conn, SQL["follower_ids"], {"followed_id": followed_id})
+    return [row["follower_id"] for row in rows]

@@ -101,3 +101,13 @@ async def forget_all(conn: Conn) -> None:
         await execute(conn, SQL["clear_stale_all"], {})
         await execute(conn, SQL["forget_all"], {})
         await execute(conn, SQL["empty_view"], {})
+
+
+async def drop_reader(conn: Conn, reader_id: int) -> None:
+    """A deleted account leaves the view's bookkeeping now, and the view at the next
+    maintenance pass (which refreshes it early). Waits for a refresh in progress."""
+    async with conn.transaction():
+        await execute(conn, SQL["lock_state"], {})
+        await execute(conn, SQL["drop_reader"], {"reader_id": reader_id})
+        await execute(conn, SQL["drop_stale"], {"reader_id": reader_id})
+        await execute(conn, SQL["refresh_soon"], {})

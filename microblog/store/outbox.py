@@ -20,3 +20,8 @@ async def take(conn: Conn, post_ids: Sequence[int], batch: int) -> list[int]:
     another job holds; the posts to process now, oldest first."""
     rows = await all_rows(conn, SQL["outbox_take"], {"post_ids": list(post_ids), "batch": batch})
     return sorted(row["post_id"] for row in rows)
+
+
+async def drop_author(conn: Conn, author_id: int) -> int:
+    """Take an author's waiting posts out of the outbox (their account is being deleted)."""
+    return await execute(conn, SQL["outbox_drop_author"], {"author_id": author_id})

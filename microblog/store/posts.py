@@ -57,6 +57,12 @@ async def delete(conn: Conn, post_id: int, author_id: int) -> bool:
     return await one(conn, SQL["delete_post"], {"id": post_id, "author_id": author_id}) is not None
 
 
+async def ids_by_author(conn: Conn, author_id: int) -> list[int]:
+    """Ids of every post of an author, oldest first."""
+    rows = await all_rows(conn, SQL["ids_by_author"], {"author_id": author_id})
+    return [row["id"] for row in rows]
+
+
 async def hydrate(conn: Conn, ids: Sequence[int]) -> list[Post]:
     """Full posts for ``ids``, in the order given; ids that no longer exist are left out."""
     if not ids:

@@ -93,6 +93,17 @@ class PushStore:
         params = {"post_id": post_id, "author_id": author_id}
         return await execute(conn, self._sql("unpush"), params)
 
+    async def drop_author(self, conn: Conn, author_id: int, cap: int) -> int:
+        """Remove every post of an author from its followers' feeds (its account is going):
+        by its post ids when it has at most ``cap`` (a probe per follower and post), else by
+        walking each follower's entries (a probe per entry; a feed holds about ``cap``)."""
+        limit = {"author_id": author_id, "limit": cap + 1}
+        post_ids = await ids(conn, SQL["author_post_ids"], limit)
+        if len(post_ids) <= cap:
+            params = {"author_id": author_id, "post_ids": post_ids}
+            return await execute(conn, self._sql("drop_posts"), params)
+        return await execute(conn, self._sql("drop_author"), {"author_id": author_id})
+
     async def fill(self, conn: Conn, reader_id: int, cap: int) -> int:
         """Build a claimed feed from the reader's newest ``cap`` posts; rows updated (0 or 1)."""
         params = {"reader_id": reader_id, "cap": cap, "max_id": MAX_ID}

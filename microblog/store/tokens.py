@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from microblog.domain.models import User
-from microblog.store.db import Conn, one
+from microblog.store.db import Conn, execute, one
 from microblog.store.queries import load
 from microblog.store.users import to_user
 
@@ -35,3 +35,8 @@ async def user_for(conn: Conn, token: str) -> User | None:
 async def revoke(conn: Conn, token: str) -> bool:
     """Revoke a token; False when it was unknown."""
     return await one(conn, SQL["revoke_token"], {"token_hash": _hash(token)}) is not None
+
+
+async def revoke_all(conn: Conn, user_id: int) -> int:
+    """Revoke every token of a user; how many there were."""
+    return await execute(conn, SQL["revoke_user_tokens"], {"user_id": user_id})

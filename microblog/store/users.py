@@ -5,6 +5,7 @@ from __future__ import annotations
 from psycopg.rows import DictRow
 
 from microblog.domain.models import User
+from microblog.domain.rules import MAX_ID
 from microblog.store.db import Conn, all_rows, execute, ids, one
 from microblog.store.queries import load
 
@@ -98,3 +99,26 @@ async def table_estimates(conn: Conn) -> tuple[int, int]:
 async def ids_after(conn: Conn, after: int, batch: int) -> list[int]:
     """A batch of user ids greater than ``after``, in order (to walk every user)."""
     return await ids(conn, SQL["ids_after"], {"after": after, "batch": batch})
+
+
+async def lock_for_deletion(conn: Conn, user_id: int) -> bool:
+    """Lock the rows an account's deletion changes, in id order: its followers' and the
+    followed accounts' ``FOR NO KEY UPDATE``, its own ``FOR UPDATE``. False when it does not
+    exist. A follow that committed before the account's row was locked is locked after it
+    (out of order, once; a deadlock that may cause is retried like any other)."""
+    related = await ids(conn, SQL["related_ids"], {"id": user_id})
+    await execute(conn, SQL["lock_related"], {"ids": related, "above": 0, "below": user_id})
+    if await one(conn, SQL["lock_deleted"], {"id": user_id}) is None:
+        return False
+    params = {"ids": related, "above": user_id, "below": MAX_ID}
+    await execute(conn, SQL["lock_related"], params)
+    # No follow of the account can begin now (it would lock the account's row first).
+    late = sorted(set(await ids(conn, SQL["related_ids"], {"id": user_id})) - set(related))
+    if late:
+        await execute(conn, SQL["lock_related"], {"ids": late, "above": 0, "below": MAX_ID})
+    return True
+
+
+async def delete(conn: Conn, user_id: int) -> bool:
+    """Delete an account and, by cascade, its posts, follows, tokens and sessions."""
+    return await one(conn, SQL["delete_user"], {"id": user_id}) is not None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from microblog.domain import rules
 from microblog.domain.errors import Invalid
@@ -14,13 +14,43 @@ from microblog.domain.models import FeedMode, Page, User
 from microblog.web import mastodon, params
 from microblog.web.deps import ApiUser, MaybeApiUser, MicroblogDep
 from microblog.web.jsonresponse import FastJSONResponse
+from microblog.web.openapi import (
+    ACCOUNT_PAGING,
+    APP,
+    CREDENTIALS,
+    LOOKUP,
+    PAGING,
+    REGISTER,
+    RELATIONSHIPS,
+    STATUS,
+    Account,
+    AccountId,
+    Application,
+    Context,
+    CredentialAccount,
+    Instance,
+    InstanceV2,
+    Relationship,
+    Status,
+    StatusId,
+    Token,
+    body,
+    operation,
+    text,
+)
+from microblog.web.ratelimit import limiter
 
-router = APIRouter(prefix="/api/v1", tags=["api"], default_response_class=FastJSONResponse)
+# Every router refuses a query or path parameter holding a character no text may hold.
+STORABLE = [Depends(params.storable_parameters)]
+router = APIRouter(
+    prefix="/api/v1", tags=["api"], default_response_class=FastJSONResponse, dependencies=STORABLE
+)
 
 
 def base_url(request: Request) -> str:
-    """Scheme and host the client used, for absolute URLs in entities."""
-    return str(request.base_url).rstrip("/")
+    """The server's public origin (``MICROBLOG_PUBLIC_URL``) for absolute URLs; never the
+    request's ``Host`` header, which any client can set."""
+    return request.app.state.runtime.settings.origin  # type: ignore[no-any-return]
 
 
 def _page_response(request: Request, page: Page) -> FastJSONResponse:
@@ -45,19 +75,32 @@ def _id(raw: str, name: str = "id") -> int:
 # Accounts ---------------------------------------------------------------------------------
 
 
-@router.post("/accounts", summary="Register an account; returns a token")
+@router.post(
+    "/accounts",
+    summary="Register an account; returns a token",
+    **operation(Token, 503, request_body=REGISTER),
+)
 async def register(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     values = await params.body(request)
+    await limiter(request).signup(request)
     user = await microblog.sign_up(values.get("username"), values.get("password"))
     return mastodon.token(await microblog.issue_token(user.id))
 
 
-@router.get("/accounts/verify_credentials", summary="The caller's own account")
+@router.get(
+    "/accounts/verify_credentials",
+    summary="The caller's own account",
+    **operation(CredentialAccount, auth="required"),
+)
 async def verify_credentials(request: Request, user: ApiUser) -> dict[str, Any]:
     return mastodon.credential_account(user, base_url(request))
 
 
-@router.patch("/accounts/update_credentials", summary="Update the caller's profile (note)")
+@router.patch(
+    "/accounts/update_credentials",
+    summary="Update the caller's profile (note)",
+    **operation(CredentialAccount, auth="required", request_body=CREDENTIALS),
+)
 async def update_credentials(
     request: Request, user: ApiUser, microblog: MicroblogDep
 ) -> dict[str, Any]:
@@ -68,7 +111,29 @@ async def update_credentials(
     return mastodon.credential_account(user, base_url(request))
 
 
-@router.get("/accounts/lookup", summary="Find an account by username")
+DELETE_ACCOUNT = body(["password"], password=text("The account's password, to confirm."))
+
+
+@router.delete(
+    "/accounts/me",
+    summary="Delete the caller's account for good (ours; the password confirms it)",
+    **operation(Account, auth="required", request_body=DELETE_ACCOUNT),
+)
+async def delete_account(
+    request: Request, user: ApiUser, microblog: MicroblogDep
+) -> dict[str, Any]:
+    # Mastodon has no such endpoint. The password check counts as a log-in attempt.
+    values = await params.body(request)
+    await limiter(request).login(request, user.username)
+    gone = await microblog.delete_account(user.id, values.get("password"))
+    return mastodon.account(gone, base_url(request))
+
+
+@router.get(
+    "/accounts/lookup",
+    summary="Find an account by username",
+    **operation(Account, 404, params=LOOKUP),
+)
 async def lookup(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     acct = request.query_params.get("acct", "").strip()
     if not acct:
@@ -76,7 +141,11 @@ async def lookup(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     return mastodon.account(await microblog.user_named(acct), base_url(request))
 
 
-@router.get("/accounts/relationships", summary="The caller's relationships to accounts")
+@router.get(
+    "/accounts/relationships",
+    summary="The caller's relationships to accounts",
+    **operation(list[Relationship], auth="required", params=RELATIONSHIPS),
+)
 async def relationships(
     request: Request, user: ApiUser, microblog: MicroblogDep
 ) -> list[dict[str, Any]]:
@@ -87,8 +156,10 @@ async def relationships(
     return [mastodon.relationship(i, following, followed_by) for i in ids]
 
 
-@router.get("/accounts/{account_id}", summary="One account")
-async def get_account(request: Request, account_id: str, microblog: MicroblogDep) -> dict[str, Any]:
+@router.get("/accounts/{account_id}", summary="One account", **operation(Account, 404))
+async def get_account(
+    request: Request, account_id: AccountId, microblog: MicroblogDep
+) -> dict[str, Any]:
     return mastodon.account(await microblog.user(_id(account_id)), base_url(request))
 
 
@@ -98,14 +169,22 @@ async def _relationship(microblog: MicroblogDep, user: User, target_id: int) -> 
     return mastodon.relationship(target_id, following, followed_by)
 
 
-@router.post("/accounts/{account_id}/follow", summary="Follow an account")
-async def follow(account_id: str, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+@router.post(
+    "/accounts/{account_id}/follow",
+    summary="Follow an account",
+    **operation(Relationship, 404, auth="required"),
+)
+async def follow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     target = await microblog.follow(user.id, _id(account_id))
     return await _relationship(microblog, user, target.id)
 
 
-@router.post("/accounts/{account_id}/unfollow", summary="Unfollow an account")
-async def unfollow(account_id: str, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+@router.post(
+    "/accounts/{account_id}/unfollow",
+    summary="Unfollow an account",
+    **operation(Relationship, 404, auth="required"),
+)
+async def unfollow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     target = await microblog.unfollow(user.id, _id(account_id))
     return await _relationship(microblog, user, target.id)
 
@@ -119,25 +198,41 @@ def _users_response(request: Request, found: list[User], limit: int) -> FastJSON
     return response
 
 
-@router.get("/accounts/{account_id}/followers", summary="Accounts following this one")
-async def followers(request: Request, account_id: str, microblog: MicroblogDep) -> FastJSONResponse:
+@router.get(
+    "/accounts/{account_id}/followers",
+    summary="Accounts following this one",
+    **operation(list[Account], 404, params=ACCOUNT_PAGING, paged=True),
+)
+async def followers(
+    request: Request, account_id: AccountId, microblog: MicroblogDep
+) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     found = await microblog.followers(_id(account_id), max_id, limit)
     return _users_response(request, found, limit)
 
 
-@router.get("/accounts/{account_id}/following", summary="Accounts this one follows")
-async def following(request: Request, account_id: str, microblog: MicroblogDep) -> FastJSONResponse:
+@router.get(
+    "/accounts/{account_id}/following",
+    summary="Accounts this one follows",
+    **operation(list[Account], 404, params=ACCOUNT_PAGING, paged=True),
+)
+async def following(
+    request: Request, account_id: AccountId, microblog: MicroblogDep
+) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     found = await microblog.following(_id(account_id), max_id, limit)
     return _users_response(request, found, limit)
 
 
-@router.get("/accounts/{account_id}/statuses", summary="An account's posts (mode mine)")
+@router.get(
+    "/accounts/{account_id}/statuses",
+    summary="An account's posts (mode mine)",
+    **operation(list[Status], 404, params=PAGING, paged=True),
+)
 async def account_statuses(
-    request: Request, account_id: str, microblog: MicroblogDep
+    request: Request, account_id: AccountId, microblog: MicroblogDep
 ) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     page = await microblog.user_posts(_id(account_id), window, limit)
@@ -147,23 +242,35 @@ async def account_statuses(
 # Statuses ---------------------------------------------------------------------------------
 
 
-@router.post("/statuses", summary="Publish a status (a reply with in_reply_to_id)")
+@router.post(
+    "/statuses",
+    summary="Publish a status (a reply with in_reply_to_id)",
+    **operation(Status, 404, auth="required", request_body=STATUS),
+)
 async def create_status(request: Request, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     values = await params.body(request)
+    rules.only_served_options(values)
     reply_to = values.get("in_reply_to_id")
     parent_id = None if reply_to in (None, "") else _id(str(reply_to), "in_reply_to_id")
+    await limiter(request).post(user.id)
     post = await microblog.create_post(user.id, values.get("status"), parent_id)
     return mastodon.status(post, base_url(request))
 
 
-@router.get("/statuses/{status_id}", summary="One status")
-async def get_status(request: Request, status_id: str, microblog: MicroblogDep) -> dict[str, Any]:
+@router.get("/statuses/{status_id}", summary="One status", **operation(Status, 404))
+async def get_status(
+    request: Request, status_id: StatusId, microblog: MicroblogDep
+) -> dict[str, Any]:
     return mastodon.status(await microblog.post(_id(status_id)), base_url(request))
 
 
-@router.delete("/statuses/{status_id}", summary="Delete one's own status")
+@router.delete(
+    "/statuses/{status_id}",
+    summary="Delete one's own status",
+    **operation(Status, 403, 404, auth="required"),
+)
 async def delete_status(
-    request: Request, status_id: str, user: ApiUser, microblog: MicroblogDep
+    request: Request, status_id: StatusId, user: ApiUser, microblog: MicroblogDep
 ) -> dict[str, Any]:
     post = await microblog.delete_post(user.id, _id(status_id))
     data = mastodon.status(post, base_url(request))
@@ -171,9 +278,13 @@ async def delete_status(
     return data
 
 
-@router.get("/statuses/{status_id}/context", summary="A status's ancestors and descendants")
+@router.get(
+    "/statuses/{status_id}/context",
+    summary="A status's ancestors and descendants",
+    **operation(Context, 404),
+)
 async def status_context(
-    request: Request, status_id: str, microblog: MicroblogDep
+    request: Request, status_id: StatusId, microblog: MicroblogDep
 ) -> dict[str, Any]:
     thread = await microblog.thread(_id(status_id))
     base = base_url(request)
@@ -186,13 +297,21 @@ async def status_context(
 # Timelines --------------------------------------------------------------------------------
 
 
-@router.get("/timelines/home", summary="Home timeline: own posts and followed accounts'")
+@router.get(
+    "/timelines/home",
+    summary="Home timeline: own posts and followed accounts'",
+    **operation(list[Status], auth="required", params=PAGING, paged=True),
+)
 async def home(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await microblog.feed(user.id, FeedMode.TIMELINE, window, limit))
 
 
-@router.get("/timelines/following", summary="Followed accounts' posts only (extension)")
+@router.get(
+    "/timelines/following",
+    summary="Followed accounts' posts only (extension)",
+    **operation(list[Status], auth="required", params=PAGING, paged=True),
+)
 async def following_timeline(
     request: Request, user: ApiUser, microblog: MicroblogDep
 ) -> FastJSONResponse:
@@ -200,13 +319,21 @@ async def following_timeline(
     return _page_response(request, await microblog.feed(user.id, FeedMode.FOLLOWING, window, limit))
 
 
-@router.get("/timelines/public", summary="Every top-level post")
+@router.get(
+    "/timelines/public",
+    summary="Every top-level post",
+    **operation(list[Status], auth="optional", params=PAGING, paged=True),
+)
 async def public(request: Request, user: MaybeApiUser, microblog: MicroblogDep) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await microblog.feed(None, FeedMode.ALL, window, limit))
 
 
-@router.post("/apps", summary="Register a client application (Mastodon clients start here)")
+@router.post(
+    "/apps",
+    summary="Register a client application (Mastodon clients start here)",
+    **operation(Application, request_body=APP),
+)
 async def create_app(request: Request) -> dict[str, Any]:
     # Tokens come from the password grant, which needs no client secret: the credentials
     # handed out here let clients follow their usual flow and are not checked later.
@@ -224,10 +351,10 @@ async def create_app(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/instance", summary="About this server")
+@router.get("/instance", summary="About this server", **operation(Instance))
 async def instance(request: Request) -> dict[str, Any]:
     return {
-        "uri": request.url.netloc,
+        "uri": urlsplit(base_url(request)).netloc,
         "title": "microblog",
         "short_description": "A microblog whose feed engine is its edge.",
         "description": "A microblog whose feed engine is its edge.",
@@ -237,13 +364,15 @@ async def instance(request: Request) -> dict[str, Any]:
     }
 
 
-v2 = APIRouter(prefix="/api/v2", tags=["api"], default_response_class=FastJSONResponse)
+v2 = APIRouter(
+    prefix="/api/v2", tags=["api"], default_response_class=FastJSONResponse, dependencies=STORABLE
+)
 
 
-@v2.get("/instance", summary="About this server (Mastodon 4 shape)")
+@v2.get("/instance", summary="About this server (Mastodon 4 shape)", **operation(InstanceV2))
 async def instance_v2(request: Request) -> dict[str, Any]:
     return {
-        "domain": request.url.netloc,
+        "domain": urlsplit(base_url(request)).netloc,
         "title": "microblog",
         "version": "4.0.0 (compatible; microblog)",
         "source_url": "",

@@ -8,12 +8,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from microblog.domain.errors import Forbidden, NotFound, Unauthenticated
+from microblog.domain.errors import Forbidden, Unauthenticated
 from microblog.domain.models import User
 from microblog.service import Microblog
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+SESSION_KEY = "sid"
 
 
 async def get_microblog(request: Request) -> Microblog:
@@ -33,13 +34,19 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-async def api_user_optional(request: Request, microblog: MicroblogDep) -> User | None:
-    """The API caller, or None without a token; a bad token is an error, not anonymity."""
+async def token_user(request: Request, microblog: MicroblogDep) -> User | None:
+    """The user of the bearer token, or None (no token, or a bad one). Looked up once per
+    request: the rate limits and the endpoint share the answer."""
     token = bearer_token(request)
-    if token is None:
-        return None
-    user = await microblog.user_for_token(token)
-    if user is None:
+    return None if token is None else await microblog.user_for_token(token)
+
+
+TokenUser = Annotated[User | None, Depends(token_user)]
+
+
+async def api_user_optional(request: Request, user: TokenUser) -> User | None:
+    """The API caller, or None without a token; a bad token is an error, not anonymity."""
+    if user is None and bearer_token(request) is not None:
         raise Unauthenticated("The access token is invalid")
     return user
 
@@ -58,16 +65,33 @@ MaybeApiUser = Annotated[User | None, Depends(api_user_optional)]
 
 
 async def page_user_optional(request: Request, microblog: MicroblogDep) -> User | None:
-    """The logged-in browser user, from the signed session cookie."""
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
+    """The logged-in browser user: the session id in the signed cookie names a live session
+    row. Once that row is gone (logged out, expired, password changed, account deleted) the
+    cookie, and any copy of it, logs nobody in."""
+    session_id = request.session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
         return None
-    try:
-        return await microblog.user(user_id)
-    except NotFound:  # the account is gone: forget the session
-        request.session.clear()
-        return None
+    user = await microblog.session_user(session_id)
+    if user is None:
+        request.session.pop(SESSION_KEY, None)
+    return user
     # Anything else (the database away for a moment) is an error page, not a log-out.
+
+
+async def begin_session(request: Request, microblog: Microblog, user_id: int) -> None:
+    """Log this browser in as the user: a new session (and CSRF token) in a fresh cookie."""
+    lifetime = request.app.state.runtime.settings.session_days * 24 * 3600
+    session_id = await microblog.start_session(user_id, lifetime)
+    request.session.clear()
+    request.session[SESSION_KEY] = session_id
+
+
+async def end_session(request: Request, microblog: Microblog) -> None:
+    """Log this browser out, on the server too."""
+    session_id = request.session.get(SESSION_KEY)
+    if isinstance(session_id, str):
+        await microblog.end_session(session_id)
+    request.session.clear()
 
 
 PageUser = Annotated[User | None, Depends(page_user_optional)]

@@ -9,13 +9,28 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from microblog.domain import rules
-from microblog.domain.errors import Invalid, NotFound, Unauthenticated
+from microblog.domain.errors import (
+    Busy,
+    Invalid,
+    MicroblogError,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from microblog.domain.models import FeedMode, Page, User
 from microblog.domain.types import Window
-from microblog.web.deps import MicroblogDep, PageUser, check_csrf
+from microblog.web import params
+from microblog.web.deps import (
+    MicroblogDep,
+    PageUser,
+    begin_session,
+    check_csrf,
+    end_session,
+)
+from microblog.web.ratelimit import limiter
 from microblog.web.render import is_htmx, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(params.storable_parameters)])
 Csrf = Depends(check_csrf)
 LOGGED_IN_MODES = (FeedMode.TIMELINE, FeedMode.MINE, FeedMode.FOLLOWING, FeedMode.ALL)
 
@@ -95,11 +110,12 @@ async def signup(
 ) -> Response:
     """Create an account and log in."""
     try:
+        await limiter(request).signup(request)
         user = await microblog.sign_up(username, password)
-    except Invalid as exc:
+    except (Invalid, RateLimited, Busy) as exc:
         context = {"error": str(exc), "username": username}
-        return render(request, "signup.html", context, status=422)
-    request.session["user_id"] = user.id
+        return _form_again(request, "signup.html", context, exc)
+    await begin_session(request, microblog, user.id)
     return _redirect("/")
 
 
@@ -119,13 +135,23 @@ async def login(
 ) -> Response:
     """Check the password and start a session; back to where the visitor was going."""
     try:
+        await limiter(request).login(request, username)
         user = await microblog.authenticate(username, password)
-    except Invalid as exc:
+    except (Invalid, RateLimited, Busy) as exc:
         context = {"error": str(exc), "username": username, "next": next}
-        return render(request, "login.html", context, status=422)
-    request.session.clear()
-    request.session["user_id"] = user.id
+        return _form_again(request, "login.html", context, exc)
+    await begin_session(request, microblog, user.id)
     return _redirect(_local(next))
+
+
+def _form_again(
+    request: Request, name: str, context: dict[str, Any], exc: MicroblogError
+) -> Response:
+    """A form shown again with what was typed and why it failed (and, for a limit, when to
+    try again: the error's status and ``Retry-After``)."""
+    response = render(request, name, context, status=exc.status)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _local(target: str) -> str:
@@ -136,17 +162,47 @@ def _local(target: str) -> str:
 
 
 @router.post("/logout", dependencies=[Csrf])
-async def logout(request: Request) -> Response:
-    """End the session."""
-    request.session.clear()
+async def logout(request: Request, microblog: MicroblogDep) -> Response:
+    """End the session, on the server too (a copy of the cookie stops working)."""
+    await end_session(request, microblog)
     return _redirect("/")
 
 
+@router.get("/settings", response_class=HTMLResponse)
 @router.get("/settings/profile", response_class=HTMLResponse)
 async def profile_form(request: Request, me: PageUser) -> Response:
-    """Edit one's description."""
+    """The settings: description, password, sessions."""
     user = _need(me)
     return render(request, "settings.html", {"me": user, "description": user.description})
+
+
+@router.post("/settings/password", dependencies=[Csrf])
+async def change_password(
+    request: Request,
+    microblog: MicroblogDep,
+    me: PageUser,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Change the password; every other session and API token ends, this browser stays in."""
+    user = _need(me)
+    try:
+        await microblog.change_password(user.id, current_password, new_password)
+    except Invalid as exc:
+        context = {"me": user, "description": user.description, "error": str(exc)}
+        return render(request, "settings.html", context, status=422)
+    await begin_session(request, microblog, user.id)
+    context = {"me": user, "description": user.description, "notice": "Password changed"}
+    return render(request, "settings.html", context)
+
+
+@router.post("/settings/logout-everywhere", dependencies=[Csrf])
+async def logout_everywhere(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
+    """End every browser session of the account, this one included."""
+    user = _need(me)
+    await microblog.end_all_sessions(user.id)
+    request.session.clear()
+    return _redirect("/login")
 
 
 @router.post("/settings/profile", dependencies=[Csrf])
@@ -166,6 +222,31 @@ async def update_profile(
     return _redirect(f"/@{user.username}")
 
 
+@router.get("/settings/delete", response_class=HTMLResponse)
+async def confirm_delete_account(request: Request, me: PageUser) -> Response:
+    """What deleting the account removes, and the password to confirm it."""
+    return render(request, "delete_account.html", {"me": _need(me)})
+
+
+@router.post("/settings/delete", dependencies=[Csrf])
+async def delete_account(
+    request: Request,
+    microblog: MicroblogDep,
+    me: PageUser,
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Delete one's own account (its password confirms it); the browser is logged out.
+    The password check counts as a log-in attempt (guessing it here is as limited)."""
+    user = _need(me)
+    try:
+        await limiter(request).login(request, user.username)
+        await microblog.delete_account(user.id, password)
+    except (Invalid, RateLimited, Busy) as exc:
+        return _form_again(request, "delete_account.html", {"me": user, "error": str(exc)}, exc)
+    request.session.clear()  # its sessions are gone with it; forget the cookie's too
+    return render(request, "delete_account.html", {"deleted": user.username})
+
+
 # Posts ------------------------------------------------------------------------------------
 
 
@@ -181,18 +262,19 @@ async def create_post(
     user = _need(me)
     parent = rules.optional_id(parent_id, "parent_id")
     try:
+        await limiter(request).post(user.id)
         post = await microblog.create_post(user.id, content, parent)
-    except Invalid as exc:
+    except (Invalid, RateLimited) as exc:
         if is_htmx(request):
             raise
         # Without JavaScript: the page again, with the text kept and the reason shown.
         if parent is not None:
             thread = await microblog.thread(parent)
             context = {"me": user, "thread": thread, "error": str(exc), "draft": content}
-            return render(request, "post.html", context, status=422)
+            return _form_again(request, "post.html", context, exc)
         context = await _home_context(request, microblog, user, FeedMode.TIMELINE)
         context.update(error=str(exc), draft=content)
-        return render(request, "home.html", context, status=422)
+        return _form_again(request, "home.html", context, exc)
     if is_htmx(request):
         return render(request, "_post.html", {"me": user, "post": post, "fresh": True})
     return _redirect(f"/posts/{parent}" if parent is not None else "/")

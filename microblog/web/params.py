@@ -12,8 +12,6 @@ from microblog.domain import rules
 from microblog.domain.errors import Invalid, MicroblogError
 from microblog.domain.types import Window
 
-MAX_BODY_BYTES = 64 * 1024  # a post is 200 characters; nothing we accept comes close
-
 
 class BadRequest(MicroblogError):
     """The request body cannot be read at all."""
@@ -33,9 +31,7 @@ async def _body(request: Request) -> dict[str, Any]:
     values: dict[str, Any] = dict(request.query_params)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise BadRequest(f"The body is larger than {MAX_BODY_BYTES} bytes")
+        raw = await request.body()  # at most MICROBLOG_MAX_BODY_BYTES (web/bodylimit.py)
         if raw.strip():
             try:
                 data = json.loads(raw)
@@ -74,4 +70,16 @@ def optional_text(values: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise Invalid(f"{name} must be text", name)
-    return value
+    return rules.storable(value, name)
+
+
+async def storable_parameters(request: Request) -> None:
+    """Refuse (422) a request whose query string or path holds a character no text may hold
+    (``rules.storable``): a dependency of every router, so no handler, page or lookup sees one.
+    """
+    for name, value in request.query_params.multi_items():
+        rules.storable(name, name, "A query parameter's name")
+        rules.storable(value, name)
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            rules.storable(value, name)

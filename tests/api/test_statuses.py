@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from tests.api.helpers import account, auth, ids, post, register
 
@@ -219,3 +220,41 @@ async def test_reply_outlives_its_deleted_parent(client: httpx.AsyncClient) -> N
     assert context.status_code == 200
     assert context.json()["ancestors"] == []
     assert (await account(client, id_a))["statuses_count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("visibility", "direct"),
+        ("visibility", "private"),
+        ("visibility", "unlisted"),
+        ("spoiler_text", "spoilers"),
+        ("scheduled_at", "2030-01-01T00:00:00Z"),
+        ("media_ids", ["1"]),
+        ("poll", {"options": ["a", "b"], "expires_in": 600}),
+    ],
+)
+async def test_options_not_served_are_refused_not_ignored(
+    client: httpx.AsyncClient, option: str, value: object
+) -> None:
+    token, _ = await register(client, "writer")
+    response = await client.post(
+        "/api/v1/statuses",
+        json={"status": "for your eyes only", option: value},
+        headers=auth(token),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"].startswith(f"{option}: ")
+    public = await client.get("/api/v1/timelines/public")
+    assert public.json() == []  # nothing was published
+
+
+async def test_public_visibility_is_served(client: httpx.AsyncClient) -> None:
+    token, _ = await register(client, "writer")
+    response = await client.post(
+        "/api/v1/statuses",
+        data={"status": "hello", "visibility": "public", "spoiler_text": ""},
+        headers=auth(token),
+    )
+    assert response.status_code == 200
+    assert response.json()["visibility"] == "public"

@@ -28,12 +28,47 @@ def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str]) -> 
         Settings.from_env(env)
 
 
+LOCAL = "http://127.0.0.1:8000"
+
+
 def test_development_secret_refused_outside_dev_mode() -> None:
     with pytest.raises(SettingsError, match="MICROBLOG_SECRET_KEY"):
-        Settings().check_for_serving()
-    Settings(dev_mode=True).check_for_serving()
-    Settings(secret_key="a-long-production-secret").check_for_serving()
+        Settings(public_url=LOCAL).check_for_serving()
+    Settings(dev_mode=True, public_url=LOCAL).check_for_serving()
+    Settings(secret_key="a-long-production-secret", public_url=LOCAL).check_for_serving()
     assert Settings().secret_key == DEV_SECRET
+
+
+@pytest.mark.parametrize("url", [LOCAL, "http://localhost:8000", "http://[::1]:8000/"])
+def test_dev_mode_serves_on_loopback(url: str) -> None:
+    Settings(dev_mode=True, public_url=url).check_for_serving()
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8000", "https://social.example"])
+def test_dev_mode_refuses_other_addresses(url: str) -> None:
+    with pytest.raises(SettingsError, match="loopback"):
+        Settings(dev_mode=True, public_url=url).check_for_serving()
+    Settings(secret_key="a-long-production-secret", public_url=url).check_for_serving()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "social.example",
+        "ftp://social.example",
+        "https://social.example/path",
+        "https://social.example/?q=1",
+        "https://user@social.example",
+    ],
+)
+def test_the_public_url_must_be_an_origin(url: str) -> None:
+    with pytest.raises(SettingsError, match="MICROBLOG_PUBLIC_URL"):
+        Settings(secret_key="a-long-production-secret", public_url=url).check_for_serving()
+
+
+def test_the_origin_has_no_trailing_slash() -> None:
+    assert Settings(public_url="https://social.example/").origin == "https://social.example"
 
 
 def test_every_setting_is_documented() -> None:

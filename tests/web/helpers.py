@@ -161,6 +161,7 @@ class Visitor:
         response = await self.post("/signup", {"username": username, "password": password})
         assert response.status_code == 303, response.text
         self.username = username
+        self.csrf = None  # signing up logs in: a new session, with a new token
         return response
 
     async def log_in(self, username: str, password: str = PASSWORD) -> httpx.Response:

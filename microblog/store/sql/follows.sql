@@ -34,3 +34,7 @@ WHERE f.followed_id IN (
 -- them (follower first, then followed): u -> v and v -> u at once would otherwise lock the
 -- same two rows in opposite orders and deadlock. The ids found are returned.
 SELECT id FROM users WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE;
+
+-- name: follower_ids
+-- Everyone who follows an account (whose cached pages may show its posts).
+SELECT follower_id FROM follows WHERE followed_id = %(followed_id)s;

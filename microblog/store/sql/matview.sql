@@ -103,3 +103,15 @@ REFRESH MATERIALIZED VIEW user_feeds;
 
 -- name: clear_stale_all
 DELETE FROM matview_stale;
+
+-- name: drop_reader
+-- A deleted account leaves the view's bookkeeping (after lock_state, in one transaction) ...
+DELETE FROM matview_readers WHERE user_id = %(reader_id)s;
+
+-- name: drop_stale
+DELETE FROM matview_stale WHERE user_id = %(reader_id)s;
+
+-- name: refresh_soon
+-- ... and the view, whose rows still name it and its posts (pages skip them: they join
+-- posts), is refreshed by the next maintenance pass instead of waiting for its period.
+UPDATE matview_state SET refreshed_at = NULL;

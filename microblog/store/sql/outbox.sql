@@ -17,3 +17,10 @@ WHERE post_id IN (SELECT post_id FROM feed_outbox WHERE post_id = ANY(%(post_ids
    OR post_id IN (SELECT post_id FROM feed_outbox ORDER BY post_id LIMIT %(batch)s
                   FOR UPDATE SKIP LOCKED)
 RETURNING post_id;
+
+-- name: outbox_drop_author
+-- An account is being deleted: its posts still waiting leave the outbox with it (their jobs
+-- then find nothing to do). Taken before any author lock, as a fan-out takes these rows.
+DELETE FROM feed_outbox o
+USING posts p
+WHERE p.id = o.post_id AND p.author_id = %(author_id)s;

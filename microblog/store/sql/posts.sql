@@ -43,3 +43,6 @@ WITH RECURSIVE tree(id, depth) AS (
     WHERE t.depth < 100
 )
 SELECT id FROM tree ORDER BY id LIMIT 400;
+
+-- name: ids_by_author
+SELECT id FROM posts WHERE author_id = %(author_id)s ORDER BY id;

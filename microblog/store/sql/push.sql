@@ -10,7 +10,10 @@ SELECT floor FROM {state} WHERE user_id = %(reader_id)s;
 -- name: claim
 -- First read of a reader without a feed: a state that covers nothing (the build job fills
 -- it). Fan-outs include the reader from this commit on, so nothing falls between the two.
-INSERT INTO {state} (user_id, floor) VALUES (%(reader_id)s, %(max_id)s)
+-- The reader's row is locked first: an account deleted meanwhile (a build queued just
+-- before) gets no feed, where the foreign key would fail the job again and again.
+INSERT INTO {state} (user_id, floor)
+SELECT id, %(max_id)s FROM users WHERE id = %(reader_id)s FOR KEY SHARE
 ON CONFLICT DO NOTHING
 RETURNING user_id;
 
@@ -125,6 +128,32 @@ WHERE e.user_id = %(reader_id)s AND p.id = e.post_id AND p.author_id = %(author_
 DELETE FROM {entries} e
 USING follows f
 WHERE f.followed_id = %(author_id)s AND e.user_id = f.follower_id AND e.post_id = %(post_id)s;
+
+-- name: author_post_ids
+-- Up to limit of an author's post ids (drop_posts takes them when there are few).
+SELECT id FROM posts WHERE author_id = %(author_id)s ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: drop_posts
+-- An account is being deleted (in its transaction, before its posts and follows go): its
+-- posts leave its followers' feeds, all in one statement, when it has few posts: one probe
+-- of the primary key per follower and post.
+DELETE FROM {entries} e
+USING follows f
+WHERE f.followed_id = %(author_id)s AND e.user_id = f.follower_id
+  AND e.post_id = ANY(%(post_ids)s);
+
+-- name: drop_author
+-- The same for an account with more posts than a feed holds: each follower's entries
+-- between the account's first and last post are walked once and each one's author is
+-- looked up by primary key (a subquery the planner cannot turn into a join), so the work is
+-- bounded by followers x feed size. As a join, the generic plan paired every post with every
+-- follower (20 M probes, 96 s, for 10,000 posts and 2,000 followers; this form: 4 s).
+DELETE FROM {entries} e
+USING follows f
+WHERE f.followed_id = %(author_id)s AND e.user_id = f.follower_id
+  AND e.post_id BETWEEN (SELECT min(id) FROM posts WHERE author_id = %(author_id)s)
+                    AND (SELECT max(id) FROM posts WHERE author_id = %(author_id)s)
+  AND (SELECT p.author_id FROM posts p WHERE p.id = e.post_id) = %(author_id)s;
 
 -- name: fill
 -- Build a claimed feed: the reader's newest cap + 1 posts; the extra one becomes the floor.

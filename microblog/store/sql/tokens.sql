@@ -12,3 +12,6 @@ WHERE t.token_hash = %(token_hash)s;
 
 -- name: revoke_token
 DELETE FROM api_tokens WHERE token_hash = %(token_hash)s RETURNING user_id;
+
+-- name: revoke_user_tokens
+DELETE FROM api_tokens WHERE user_id = %(user_id)s;

@@ -55,3 +55,29 @@ SELECT greatest((SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass), 
 -- name: ids_after
 -- A batch of user ids in order, for walking every user.
 SELECT id FROM users WHERE id > %(after)s ORDER BY id LIMIT %(batch)s;
+
+-- name: related_ids
+-- The accounts an account's deletion changes besides its own: its followers and the
+-- accounts it follows (the counter trigger updates their rows as its follows go).
+SELECT follower_id AS id FROM follows WHERE followed_id = %(id)s
+UNION
+SELECT followed_id FROM follows WHERE follower_id = %(id)s;
+
+-- name: lock_related
+-- Some of those rows, in id order, between two ids (the rule of docs/feeds.md: users rows
+-- first, in id order, FOR NO KEY UPDATE, as follow and unfollow take them).
+SELECT id FROM users
+WHERE id = ANY(%(ids)s) AND id > %(above)s AND id < %(below)s
+ORDER BY id
+FOR NO KEY UPDATE;
+
+-- name: lock_deleted
+-- The deleted account's own row, in its place in the id order, FOR UPDATE at once (the
+-- DELETE needs it): a post or a log-in of the account already holding a key-share lock on
+-- it finishes first, instead of deadlocking with a later upgrade.
+SELECT id FROM users WHERE id = %(id)s FOR UPDATE;
+
+-- name: delete_user
+-- Cascades to posts, follows (both ways), API tokens, sessions and the state tables with a
+-- foreign key; replies others wrote to the posts stay (posts.parent_id has no foreign key).
+DELETE FROM users WHERE id = %(id)s RETURNING id;

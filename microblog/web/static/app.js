@@ -17,3 +17,14 @@
     document.querySelectorAll("textarea[data-limit]").forEach(update);
   });
 })();
+
+// After a compose form is accepted: empty it, clear the message slot and the "no posts yet"
+// line, and reset its counter. (Here, not in an hx-on attribute: the CSP allows no eval.)
+document.addEventListener("htmx:afterRequest", function (event) {
+  var form = event.target;
+  if (!form.matches("form.compose") || event.detail.xhr.status >= 300) return;
+  form.reset();
+  document.getElementById("flash").innerHTML = "";
+  document.querySelectorAll(".feed > .end.empty").forEach(function (e) { e.remove(); });
+  form.querySelector("textarea").dispatchEvent(new Event("input", {bubbles: true}));
+});
