@@ -18,11 +18,15 @@ from rich.console import Console
 from microblog.bench import dataset
 from microblog.bench.profiles import PROFILES
 from microblog.bench.run import Options, run
+from microblog.seeding import SeedPlan
 from tests.conftest import ADMIN_URL, TEST_REDIS_URL
 
 SMOKE = dataclasses.replace(
     PROFILES["small"],
     name="smoke",
+    # The harness, not the data, is under test: a network small enough to seed and build
+    # in seconds for each of the eight configurations.
+    plan=SeedPlan(200, 6_000, 30, 1, "uniform"),
     samples=5,
     http_seconds=1,
     write_rates=(20,),

@@ -61,3 +61,18 @@ def test_bad_setting_is_named() -> None:
     result = CliRunner().invoke(main, ["migrate"], env={"MICROBLOG_PAGE_SIZE": "lots"})
     assert result.exit_code == 1
     assert "MICROBLOG_PAGE_SIZE" in result.output
+
+
+def test_serve_needs_a_public_url_to_listen_on_every_address() -> None:
+    env = {"MICROBLOG_SECRET_KEY": "a-long-production-secret", "MICROBLOG_PUBLIC_URL": None}
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"], env=env)
+    assert result.exit_code == 1
+    assert "MICROBLOG_PUBLIC_URL" in result.output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10"])
+def test_dev_mode_refuses_to_listen_beyond_loopback(host: str) -> None:
+    env = {"MICROBLOG_DEV_MODE": "1", "MICROBLOG_PUBLIC_URL": "http://127.0.0.1:8000"}
+    result = CliRunner().invoke(main, ["serve", "--host", host], env=env)
+    assert result.exit_code == 1
+    assert "loopback only" in result.output

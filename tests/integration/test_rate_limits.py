@@ -288,11 +288,13 @@ def test_serve_counts_across_processes_and_ignores_forwarded_for(limited: Settin
                     break
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.2)
-        statuses = []
+        answers = []
         for i in range(8):  # a new connection each time: either process may take it
             headers = {"X-Forwarded-For": f"192.0.2.{i}", "Connection": "close"}
-            statuses.append(httpx.get(f"{url}/api/v1/instance", headers=headers).status_code)
-        assert statuses == [200] * 6 + [429] * 2
+            answers.append(httpx.get(f"{url}/api/v1/instance", headers=headers))
+        assert [a.status_code for a in answers] == [200] * 6 + [429] * 2
+        # serve derived the public URL from its own --host and --port.
+        assert answers[0].json()["uri"] == f"127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=20)
