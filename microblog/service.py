@@ -157,14 +157,27 @@ class Microblog:
     async def change_password(self, user_id: int, current: object, new: object) -> None:
         """Set a new password after checking the current one. Every browser session and
         API token of the account ends with the old password: whoever learned it is out."""
-        user = await self.user(user_id)
-        await self.authenticate(user.username, current)
+        user = await self._confirm_password(
+            user_id, current, "Wrong current password: nothing was changed"
+        )
         secret = rules.password(new, user.username, passwords.common())
         digest = await self.hashing.hash(secret)
         async with self.pool.connection() as conn, conn.transaction():
             await users.set_password_digest(conn, user_id, digest)
             await sessions.end_all(conn, user_id)
             await tokens.revoke_all(conn, user_id)
+
+    async def _confirm_password(self, user_id: int, password: object, wrong: str) -> User:
+        """The user, once ``password`` is theirs (``authenticate``); ``Invalid(wrong)``
+        otherwise. For what a logged-in user must confirm by typing the password again."""
+        user = await self.user(user_id)
+        if isinstance(password, str):  # an unstorable character is named, not "wrong"
+            rules.storable(password, "password", "Password")
+        try:
+            await self.authenticate(user.username, password)
+        except Invalid as exc:
+            raise Invalid(wrong, "password") from exc
+        return user
 
     async def user(self, user_id: int) -> User:
         """A user by id; ``NotFound`` otherwise."""
@@ -195,18 +208,11 @@ class Microblog:
     async def delete_account(self, user_id: int, password: object) -> User:
         """Delete one's own account once its password is confirmed (``remove_account``);
         ``Invalid``, with nothing deleted, when the password is missing or wrong."""
-        user = await self.user(user_id)
         if not isinstance(password, str) or not password:
             raise Invalid("Type your password to delete your account", "password")
-        rules.storable(password, "password", "Password")
-        async with self.pool.connection() as conn:
-            found = await users.credentials(conn, user.username)
-        if (
-            found is None
-            or found[0] != user_id
-            or not await self.hashing.verify(found[1], password)
-        ):
-            raise Invalid("Wrong password: your account was not deleted", "password")
+        await self._confirm_password(
+            user_id, password, "Wrong password: your account was not deleted"
+        )
         return await self.remove_account(user_id)
 
     async def remove_account(self, user_id: int) -> User:

@@ -184,13 +184,15 @@ async def change_password(
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
 ) -> Response:
-    """Change the password; every other session and API token ends, this browser stays in."""
+    """Change the password; every other session and API token ends, this browser stays in.
+    The current-password check counts as a log-in attempt (guessing it here is as limited)."""
     user = _need(me)
     try:
+        await limiter(request).login(request, user.username)
         await microblog.change_password(user.id, current_password, new_password)
-    except Invalid as exc:
+    except (Invalid, RateLimited, Busy) as exc:
         context = {"me": user, "description": user.description, "error": str(exc)}
-        return render(request, "settings.html", context, status=422)
+        return _form_again(request, "settings.html", context, exc)
     await begin_session(request, microblog, user.id)
     context = {"me": user, "description": user.description, "notice": "Password changed"}
     return render(request, "settings.html", context)

@@ -151,6 +151,23 @@ async def test_login_page_shows_the_limit_and_keeps_the_username(limited: Settin
         assert await visitor.logged_in_as() is None
 
 
+async def test_the_password_change_form_counts_as_log_in_attempts(limited: Settings) -> None:
+    # A stolen session cookie must not turn the current-password field into an unlimited
+    # guessing oracle.
+    async with started(limited.replace(rate_limit_login="2/minute")) as app, client(app) as http:
+        visitor = Visitor(http)
+        await visitor.sign_up("ada")
+        guess = {"current_password": "a wrong guess", "new_password": "a brand new passphrase"}
+        for _ in range(2):
+            assert (await visitor.post("/settings/password", guess)).status_code == 422
+        right = {**guess, "current_password": PASSWORD}
+        response = await visitor.post("/settings/password", right)
+        assert_limited(response, 2, 60)
+        assert flash(response.text) == f"Too many log-in attempts; try again in {wait(response)}"
+    async with started(limited.replace(rate_limit_login="off")) as app, client(app) as http:
+        assert (await token_request(http, "ada")).status_code == 200  # nothing was changed
+
+
 # Sign-ups ---------------------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ async def test_changing_the_password_ends_other_sessions_and_tokens(
 @pytest.mark.parametrize(
     ("current", "new", "message"),
     [
-        ("not my password", "a brand new passphrase", "Wrong username or password"),
+        ("not my password", "a brand new passphrase", "Wrong current password"),
         (PASSWORD, "short", "at least 8 characters"),
         (PASSWORD, "password", "most common"),
     ],
