@@ -28,8 +28,12 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Two workers (pytest-xdist), each with its own PostgreSQL database and Redis database; the
+# browser tests after them in one process (Playwright's loop and asyncio tests don't mix).
+TEST_WORKERS ?= 2
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load -m "not browser"
+	$(BIN)/python -m pytest -m browser
 
 # The benchmark (see docs/performance.md): PROFILE=seed|social|small.
 PROFILE ?= small

@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from microblog import __version__
 from microblog.runtime import open_runtime
 from microblog.settings import Settings
-from microblog.web import api, errors, oauth, pages, ratelimit
+from microblog.web import api, errors, oauth, pages, ratelimit, social_api
 from microblog.web.bodylimit import BodyLimit
 from microblog.web.headers import SecurityHeaders
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     static = resources.files("microblog.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(social_api.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(api.v2, dependencies=ratelimit.API_LIMITS)
     app.include_router(oauth.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(pages.router, dependencies=ratelimit.PAGE_LIMITS)

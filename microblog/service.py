@@ -24,10 +24,11 @@ from psycopg_pool import AsyncConnectionPool
 from microblog import passwords
 from microblog.domain import rules
 from microblog.domain.errors import Forbidden, Invalid, NotFound
-from microblog.domain.models import FeedMode, Page, Post, User
+from microblog.domain.models import FeedMode, Page, Post, ProfileFilter, User, Visibility
 from microblog.domain.types import Conn, Window
 from microblog.feeds import FeedChange, FeedEngine
-from microblog.store import follows, posts, sessions, tokens, users
+from microblog.social import SocialVerbs
+from microblog.store import follows, notifications, posts, sessions, social, tokens, users
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,8 +59,9 @@ class Token:
     created_at: datetime
 
 
-class Microblog:
-    """Accounts, posts, follows and feeds over one connection pool and one feed engine."""
+class Microblog(SocialVerbs):
+    """Accounts, posts, follows and feeds over one connection pool and one feed engine
+    (boosts, favourites, bookmarks, blocks, mutes and notifications: ``SocialVerbs``)."""
 
     def __init__(
         self,
@@ -228,6 +230,10 @@ class Microblog:
                 raise NotFound("No such user")
             user = await users.by_id(conn, user_id)  # locked: its counts are final
             assert user is not None
+            # Others' boosts of its posts go first, each as the post deletion it is.
+            for boost_id, booster in await posts.boosts_of_author(conn, user_id):
+                if await posts.delete(conn, boost_id, booster):
+                    await change.post_deleted(boost_id, booster)
             await change.user_deleted(user_id)
             await users.delete(conn, user_id)
             return user
@@ -236,52 +242,90 @@ class Microblog:
 
     # Posts --------------------------------------------------------------------------------
 
-    async def create_post(self, author_id: int, content: object, parent_id: int | None) -> Post:
-        """Publish a post (a reply when ``parent_id`` is given)."""
+    async def create_post(
+        self,
+        author_id: int,
+        content: object,
+        parent_id: int | None,
+        visibility: Visibility = Visibility.PUBLIC,
+    ) -> Post:
+        """Publish a post (a reply when ``parent_id`` is given). The accounts it mentions
+        (``@name``), and the author of the post it answers, are its mentions: they are
+        notified, and may see it whatever its visibility."""
         text = rules.post_content(content)
+        names = rules.mentioned_names(text)[: rules.MAX_MENTIONS]
 
         async def insert(conn: Conn, change: FeedChange) -> Post | None:
-            if parent_id is not None and await posts.author_of(conn, parent_id) is None:
-                raise NotFound("The post you are replying to does not exist")
-            post_id = await posts.create(conn, author_id, text, parent_id)
-            await change.post_created(post_id, author_id, top_level=parent_id is None)
-            return await posts.get(conn, post_id)  # its own insert: visible in the transaction
+            mentioned = [user_id for user_id, _ in await users.by_usernames(conn, names)]
+            parent = None
+            if parent_id is not None:
+                parent = await posts.visible(conn, parent_id, author_id)
+                if parent is not None and parent.reblog_of_id is not None:
+                    # A reply to a boost answers the boosted post (as Mastodon does).
+                    parent = await posts.visible(conn, parent.reblog_of_id, author_id)
+                if parent is None:
+                    raise NotFound("The post you are replying to does not exist")
+                if parent.author_id not in mentioned:
+                    mentioned.append(parent.author_id)
+            mentioned = [m for m in mentioned if m != author_id]
+            answered = None if parent is None else parent.id
+            post_id = await posts.create(conn, author_id, text, answered, visibility)
+            await posts.add_mentions(conn, post_id, mentioned)
+            await notifications.notify(conn, mentioned, author_id, "mention", post_id)
+            public = answered is None and visibility is Visibility.PUBLIC
+            await change.post_created(post_id, author_id, top_level=public)
+            # Its own insert: visible in the transaction.
+            return await posts.get(conn, post_id, author_id)
 
         post = await self._write(insert)
         assert post is not None
         return post
 
-    async def post(self, post_id: int) -> Post:
-        """One post; ``NotFound`` otherwise."""
+    async def post(self, post_id: int, reader_id: int | None = None) -> Post:
+        """One post the reader (None: anyone) may see, with the reader's flags; ``NotFound``
+        otherwise (whether it does not exist or is not theirs to see)."""
         async with self.pool.connection() as conn:
-            post = await posts.get(conn, post_id)
-        if post is None:
+            found = await posts.hydrate(conn, [post_id], reader_id, check=True)
+        if not found:
             raise NotFound("No such post")
-        return post
+        return found[0]
 
     async def delete_post(self, reader_id: int, post_id: int) -> Post:
         """Delete one's own post; the post as it was."""
 
         async def delete(conn: Conn, change: FeedChange) -> Post:
-            post = await posts.get(conn, post_id)
+            # A post the reader may not see is "not found" here too (not "not yours").
+            seen = await posts.visible(conn, post_id, reader_id)
+            post = None if seen is None else await posts.get(conn, post_id, reader_id)
             if post is None:
                 raise NotFound("No such post")
             if post.author.id != reader_id:
                 raise Forbidden("You can only delete your own posts")
+            # Its boosts go with it, each as the post deletion it is (feeds drop them).
+            for boost_id, booster in await posts.boosts_of(conn, post_id):
+                if await posts.delete(conn, boost_id, booster):
+                    await change.post_deleted(boost_id, booster)
             if await posts.delete(conn, post_id, reader_id):
                 await change.post_deleted(post_id, reader_id)
+                if post.reblog is not None:  # deleting one's boost is unboosting
+                    await notifications.retract(
+                        conn, [post.reblog.author.id], reader_id, "reblog", post.reblog.id
+                    )
             return post
 
         return await self._write(delete)
 
-    async def thread(self, post_id: int) -> Thread:
-        """A post with its ancestors and replies."""
+    async def thread(self, post_id: int, reader_id: int | None = None) -> Thread:
+        """A post with its ancestors and replies, those the reader may see."""
         async with self.pool.connection() as conn:
-            post = await posts.get(conn, post_id)
-            if post is None:
+            found = await posts.hydrate(conn, [post_id], reader_id, check=True)
+            if not found:
                 raise NotFound("No such post")
-            above = await posts.hydrate(conn, await posts.ancestors(conn, post_id))
-            below = await posts.hydrate(conn, await posts.descendants(conn, post_id))
+            post = found[0].shown
+            above_ids = await posts.ancestors(conn, post.id)
+            below_ids = await posts.descendants(conn, post.id)
+            above = await posts.hydrate(conn, above_ids, reader_id, check=True)
+            below = await posts.hydrate(conn, below_ids, reader_id, check=True)
         return Thread(above, post, below)
 
     # Follows ------------------------------------------------------------------------------
@@ -294,8 +338,11 @@ class Microblog:
         async def add(conn: Conn, change: FeedChange) -> User | None:
             if followed_id not in await follows.lock_users(conn, follower_id, followed_id):
                 raise NotFound("No such user")
+            if await social.blocked_either(conn, follower_id, followed_id):
+                raise Forbidden("You can't follow an account you block or that blocks you")
             if await follows.follow(conn, follower_id, followed_id):
                 await change.followed(follower_id, followed_id)
+                await notifications.notify(conn, [followed_id], follower_id, "follow")
             return await users.by_id(conn, followed_id)  # with the counts this change set
 
         target = await self._write(add)
@@ -310,6 +357,7 @@ class Microblog:
                 raise NotFound("No such user")
             if await follows.unfollow(conn, follower_id, followed_id):
                 await change.unfollowed(follower_id, followed_id)
+                await notifications.retract(conn, [followed_id], follower_id, "follow")
             return await users.by_id(conn, followed_id)  # with the counts this change set
 
         target = await self._write(remove)
@@ -369,7 +417,7 @@ class Microblog:
             if reader_id is not None and mode is FeedMode.TIMELINE and self._due(reader_id):
                 await users.touch_active(conn, reader_id)
             page = await self.engine.page(conn, reader_id, mode, window, limit)
-            hydrated = await posts.hydrate(conn, page.ids)
+            hydrated = await posts.hydrate(conn, page.ids, reader_id)
         return Page(hydrated, page.next_max_id)
 
     def _due(self, reader_id: int) -> bool:
@@ -382,7 +430,26 @@ class Microblog:
         self._touched[reader_id] = now
         return True
 
-    async def user_posts(self, user_id: int, window: Window, limit: int) -> Page:
-        """One page of a user's own posts (their ``mine`` feed, as others see it)."""
+    async def user_posts(
+        self,
+        user_id: int,
+        window: Window,
+        limit: int,
+        reader_id: int | None = None,
+        only: ProfileFilter | None = None,
+    ) -> Page:
+        """One page of a user's posts and boosts, those the reader (None: anyone) may see."""
         await self.user(user_id)
-        return await self.feed(user_id, FeedMode.MINE, window, limit)
+        async with self.pool.connection() as conn:
+            cursor = None
+            if window.oldest_first:
+                found = await posts.profile(conn, user_id, reader_id, window, limit, only)
+                below = Window(below=found[-1] if found else 0)
+                if found and await posts.profile(conn, user_id, reader_id, below, 1, only):
+                    cursor = found[-1]
+            else:
+                found = await posts.profile(conn, user_id, reader_id, window, limit + 1, only)
+                if len(found) > limit:
+                    found, cursor = found[:limit], found[limit - 1]
+            hydrated = await posts.hydrate(conn, found, reader_id)
+        return Page(hydrated, cursor)

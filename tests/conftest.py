@@ -103,9 +103,22 @@ def clean_db(database_url: str) -> str:
     return database_url
 
 
+def _worker_redis(url: str) -> str:
+    """Under pytest-xdist, worker gwN takes the database N above the given one: workers
+    share no cache keys, rate-limit counters or recent readers (each also has a PostgreSQL
+    database of its own, ``database_url``, whose ids start again at 1)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) + int(worker.removeprefix('gw'))}"
+
+
 # A Redis database of the tests' own: a dev server or a benchmark (database 0) may be running.
 # Two suites run at once on one machine each need their own (MICROBLOG_TEST_REDIS_URL).
-TEST_REDIS_URL = os.environ.get("MICROBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+TEST_REDIS_URL = _worker_redis(
+    os.environ.get("MICROBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+)
 
 
 @pytest.fixture
@@ -125,9 +138,13 @@ def settings(clean_db: str) -> Settings:
 
 
 async def flush_cache(runtime: Runtime) -> None:
-    """Forget every cached page (Redis outlives the databases of earlier runs)."""
+    """Forget every cached page (Redis outlives the databases of earlier runs), with the
+    cache off too: a test that looks for keys must not find an earlier test's."""
     if runtime.engine.cache is not None:
         await runtime.engine.cache.clear()
+        return
+    async for key in runtime.redis.scan_iter(match="mb:feed:*", count=1000):
+        await runtime.redis.unlink(key)
 
 
 def open_test_runtime(settings: Settings) -> contextlib.AbstractAsyncContextManager[Runtime]:

@@ -20,6 +20,20 @@ from microblog.store import catalog
 PAGE = 20
 STATS_SETTLE_SECONDS = 1.0  # for exiting backends to report their statistics
 DEEP_POSITION = 1000  # past the fan-out cap of 800: served across the seam by pull
+# The write mix of the fan-out figures: after every BOOST_AFTER posts, one boost (by the next
+# author, of the newest post written by someone else). A boost is fanned out like a post.
+BOOST_AFTER = 5
+
+
+async def write_one(runtime: Runtime, authors: list[int], i: int, recent: list[int]) -> int:
+    """The i-th write of the mix: a post, or every (BOOST_AFTER + 1)-th a boost; its id."""
+    author = authors[i % len(authors)]
+    if i % (BOOST_AFTER + 1) == BOOST_AFTER and recent:
+        boosted = await runtime.microblog.reblog(author, recent[-1])
+        return boosted.id
+    post = await runtime.microblog.create_post(author, f"benchmark post {i}", None)
+    recent.append(post.id)
+    return post.id
 
 
 async def build_state(settings: Settings) -> float:
@@ -139,17 +153,16 @@ async def mismatches(settings: Settings, readers: list[int]) -> int:
 async def _write_at_rate(
     runtime: Runtime, authors: list[int], rate: int, seconds: float, written: dict[int, float]
 ) -> None:
-    """Posts at ``rate`` per second for ``seconds``, each with the time its commit returned."""
+    """Writes (posts and boosts: ``write_one``) at ``rate`` per second for ``seconds``, each
+    with the time its commit returned."""
     total = int(rate * seconds)
     started = time.perf_counter()
+    recent: list[int] = []
     for i in range(total):
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        post = await runtime.microblog.create_post(
-            authors[i % len(authors)], f"benchmark post {i}", None
-        )
-        written[post.id] = time.perf_counter()
+        written[await write_one(runtime, authors, i, recent)] = time.perf_counter()
 
 
 async def _read_meanwhile(runtime: Runtime, readers: list[int], stop: asyncio.Event) -> int:
@@ -223,15 +236,15 @@ async def fanout_lag(
 
 
 async def fanout_throughput(settings: Settings, authors: list[int], posts: int) -> float:
-    """Feed entries written per second by two workers emptying a backlog of posts."""
+    """Feed entries written per second by two workers emptying a backlog of writes (posts
+    and boosts, ``write_one``)."""
     # Counted from the statistics' inserts, not from rows: maintenance running meanwhile
     # (trim, hybrid retiring idle readers) deletes rows and would make the figure wrong.
     before = await _inserted(settings)
     async with open_runtime(settings, pool_max=6) as runtime:
+        recent: list[int] = []
         for i in range(posts):
-            await runtime.microblog.create_post(
-                authors[i % len(authors)], f"backlog post {i}", None
-            )
+            await write_one(runtime, authors, i, recent)
         started = time.perf_counter()
         await runtime.run_worker(concurrency=2, wait=False)
         elapsed = time.perf_counter() - started

@@ -139,7 +139,9 @@ def markdown(results: dict[str, Any]) -> str:
         "## The seed's comparison (Part 4.1), claimed and measured",
         "",
         "Latencies are p50 / p99 (ms). In-process reads go through the service (feed query "
-        "and hydration); HTTP reads are `GET /api/v1/timelines/home` from wrk, one connection.",
+        "and hydration); HTTP reads are `GET /api/v1/timelines/home` from wrk, one connection. "
+        f"Fan-out figures write {s.get('boost_after', 'no')} posts, then one boost, and again "
+        "(a boost is fanned out as a post is).",
         "",
         "| metric | seed: current | seed: fan-out | seed: matview | "
         + " | ".join(f"`{n}`" for n in names)

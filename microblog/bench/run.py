@@ -157,6 +157,7 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
                 "pool_max_per_process": base.db_pool_max,
                 "samples_per_reader": profile.samples,
                 "http_seconds": profile.http_seconds,
+                "boost_after": measure.BOOST_AFTER,
                 "plan": {
                     "users": profile.plan.users,
                     "posts": profile.plan.posts,

@@ -20,9 +20,27 @@ class User:
     created_at: datetime
 
 
+class Visibility(enum.StrEnum):
+    """Who may see a post (Mastodon's four levels)."""
+
+    PUBLIC = "public"  # everywhere
+    UNLISTED = "unlisted"  # everywhere but the public (All) timeline
+    PRIVATE = "private"  # the author's followers and the accounts it mentions
+    DIRECT = "direct"  # the accounts it mentions
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """An account a post mentions."""
+
+    id: int
+    username: str
+
+
 @dataclass(frozen=True, slots=True)
 class Post:
-    """A post with its author and what it answers."""
+    """A post with its author and what it answers; a boost carries the boosted post in
+    ``reblog`` (and no text of its own). Counts are everyone's; the flags are the reader's."""
 
     id: int
     author: User
@@ -32,6 +50,37 @@ class Post:
     parent_username: str | None
     replies_count: int
     created_at: datetime
+    visibility: Visibility = Visibility.PUBLIC
+    mentions: tuple[Mention, ...] = ()
+    reblog: Post | None = None
+    favourites_count: int = 0
+    reblogs_count: int = 0
+    favourited: bool = False
+    reblogged: bool = False
+    bookmarked: bool = False
+
+    @property
+    def shown(self) -> Post:
+        """The post whose text, counts and buttons a reader sees: the boosted one, for a boost."""
+        return self.reblog or self
+
+
+@dataclass(frozen=True, slots=True)
+class Relations:
+    """The blocks and mutes between an account and another."""
+
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFilter:
+    """What a profile's list leaves out (Mastodon's ``exclude_reblogs``/``exclude_replies``)."""
+
+    exclude_reblogs: bool = False
+    exclude_replies: bool = False
 
 
 class FeedMode(enum.StrEnum):

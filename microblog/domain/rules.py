@@ -6,6 +6,7 @@ import re
 from collections.abc import Container, Mapping
 
 from microblog.domain.errors import Invalid
+from microblog.domain.models import Visibility
 
 MAX_POST_CHARS = 200
 MAX_DESCRIPTION_CHARS = 500
@@ -71,12 +72,34 @@ def post_content(raw: object) -> str:
     return content
 
 
+# A mention: @ and a username, not inside a word, an e-mail address or a URL path.
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]{1,30})(?![\w@])")
+MAX_MENTIONS = 20
+
+
+def mentioned_names(content: str) -> list[str]:
+    """The usernames a post's text mentions (``@name``), first mention first, once each."""
+    seen: dict[str, str] = {}
+    for name in MENTION.findall(content):
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
+def visibility(raw: object) -> Visibility:
+    """A post's visibility (Mastodon's names; public when not given), or ``Invalid``."""
+    if raw is None or raw == "":
+        return Visibility.PUBLIC
+    try:
+        return Visibility(str(raw))
+    except ValueError:
+        names = ", ".join(v.value for v in Visibility)
+        raise Invalid(f"visibility must be one of {names}", "visibility") from None
+
+
 # Options of Mastodon's "post a status" that this server does not serve yet. Accepting and
-# ignoring one would do something else than asked: a `direct` message published to everyone,
-# a content warning dropped, a scheduled post out at once. They are refused until served.
+# ignoring one would do something else than asked: a content warning dropped, a scheduled
+# post out at once. They are refused until served.
 UNSERVED_STATUS_OPTIONS = {
-    "visibility": "only public posts are served so far; other visibilities are refused rather "
-    "than published to everyone",
     "spoiler_text": "content warnings are not served yet",
     "scheduled_at": "scheduled posts are not served yet",
     "media_ids": "media attachments are not served",
@@ -89,7 +112,7 @@ def only_served_options(values: Mapping[str, object]) -> None:
     """``Invalid`` for a status option this server would otherwise ignore (see above)."""
     for name, why in UNSERVED_STATUS_OPTIONS.items():
         value = values.get(name)
-        if value in (None, "", [], {}, False) or (name == "visibility" and value == "public"):
+        if value in (None, "", [], {}, False):
             continue
         raise Invalid(f"{name}: {why}", name.removesuffix("[]"))
 

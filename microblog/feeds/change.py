@@ -73,6 +73,12 @@ class FeedChange:
             await strategy.unfollowed(self.conn, follower_id, followed_id)
         self.stale_readers.add(follower_id)
 
+    async def hidden_changed(self, *reader_ids: int) -> None:
+        """A mute or block began or ended: these readers' pages change (every strategy
+        filters hidden authors when it reads, so no state changes; cached pages do)."""
+        self._check_open()
+        self.stale_readers.update(reader_ids)
+
     async def user_deleted(self, user_id: int) -> None:
         """An account is being deleted: reported before its rows are, while its posts and
         follows can still be read. Its posts waiting in the outbox leave it, every strategy

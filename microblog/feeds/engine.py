@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from microblog.domain.types import Conn, FeedMode, Window
+from microblog.feeds import falloff
 from microblog.feeds.base import FeedJobs, FeedStrategy
 from microblog.feeds.change import FeedChange, feed_change
 from microblog.feeds.pull import PullStrategy
 from microblog.store import follows as follow_store
 from microblog.store import outbox
+from microblog.store import posts as post_store
+from microblog.store import pull as pull_store
 from microblog.store.cache import FeedCache
 
 
@@ -30,6 +33,9 @@ class IdPage:
 
     ids: list[int]
     next_max_id: int | None
+
+
+HOME_MODES = (FeedMode.TIMELINE, FeedMode.FOLLOWING)
 
 
 def in_rollout(reader_id: int, percent: int) -> bool:
@@ -72,34 +78,71 @@ class FeedEngine:
     async def page(
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
     ) -> IdPage:
-        """One page; one more id than needed is read to know whether an older page exists."""
+        """One page; one more id than needed is read to know whether an older page exists.
+
+        All is one page for everyone (cached once), except for a reader who mutes, blocks
+        or is blocked by someone: theirs leaves those authors out, and is not cached."""
+        shared = mode is FeedMode.ALL
+        if shared and reader_id is not None and await pull_store.has_hidden(conn, reader_id):
+            shared = False
+        elif shared:
+            reader_id = None
         strategy = self.strategy_for(reader_id)
         if window.oldest_first:
-            ids = await strategy.page(conn, reader_id, mode, window, limit)
+            ids = await self._read(conn, strategy, reader_id, mode, window, limit)
             if not ids:
                 return IdPage(ids, None)
             # The page right after min_id: is there anything older than its last post?
-            older = await strategy.page(conn, reader_id, mode, Window(below=ids[-1]), 1)
+            older = await self._read(conn, strategy, reader_id, mode, Window(below=ids[-1]), 1)
             return IdPage(ids, ids[-1] if older else None)
-        if self.cache is not None and window == Window() and limit < self.cache.depth:
+        cacheable = mode is not FeedMode.ALL or shared
+        if self.cache is not None and cacheable and window == Window() and limit < self.cache.depth:
             ids = await self._first_page(conn, strategy, reader_id, mode)
             ids = ids[: limit + 1]
         else:
-            ids = await strategy.page(conn, reader_id, mode, window, limit + 1)
+            ids = await self._read(conn, strategy, reader_id, mode, window, limit + 1)
         if len(ids) > limit:
             return IdPage(ids[:limit], ids[limit - 1])
         return IdPage(ids, None)
+
+    async def _read(
+        self,
+        conn: Conn,
+        strategy: FeedStrategy,
+        reader_id: int | None,
+        mode: FeedMode,
+        window: Window,
+        limit: int,
+    ) -> list[int]:
+        """The strategy's page, through the boost rule in home feeds (``falloff``)."""
+        if reader_id is None or mode not in HOME_MODES:
+            return await strategy.page(conn, reader_id, mode, window, limit)
+
+        async def read(w: Window, n: int) -> list[int]:
+            return await strategy.page(conn, reader_id, mode, w, n)
+
+        # One query tells both which entries are boosts and which of those may repeat.
+        suspected: set[int] = set()
+
+        async def reblogs(ids: Sequence[int]) -> dict[int, int]:
+            found = await post_store.reblogs_among(conn, ids, reader_id)
+            suspected.update(b for b, boost in found.items() if boost.suspect)
+            return {b: boost.reblog_of_id for b, boost in found.items()}
+
+        async def suspects(boosted: dict[int, int]) -> set[int]:
+            return suspected & set(boosted)
+
+        return await falloff.shown(read, reblogs, window, limit, suspects)
 
     async def _first_page(
         self, conn: Conn, strategy: FeedStrategy, reader_id: int | None, mode: FeedMode
     ) -> list[int]:
         assert self.cache is not None
-        owner = None if mode is FeedMode.ALL else reader_id
-        hit = await self.cache.get(owner, mode.value)
+        hit = await self.cache.get(reader_id, mode.value)
         if hit.ids is not None:
             return hit.ids
-        ids = await strategy.page(conn, reader_id, mode, Window(), self.cache.depth)
-        await self.cache.put(owner, mode.value, hit.generation, ids)
+        ids = await self._read(conn, strategy, reader_id, mode, Window(), self.cache.depth)
+        await self.cache.put(reader_id, mode.value, hit.generation, ids)
         return ids
 
     # Writes ------------------------------------------------------------------------------

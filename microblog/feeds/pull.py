@@ -61,7 +61,7 @@ class PullStrategy(FeedStrategy):
     ) -> list[int]:
         """Post ids of one page, newest first."""
         if mode is FeedMode.ALL:
-            return await pull_store.public(conn, window, limit)
+            return await pull_store.public(conn, reader_id, window, limit)
         if reader_id is None:
             return []
         if mode is FeedMode.MINE:

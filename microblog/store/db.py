@@ -12,8 +12,20 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from microblog.domain.types import Conn
+from microblog.store.queries import load
 
-__all__ = ["Conn", "Params", "Query", "all_rows", "execute", "ids", "make_pool", "one", "ordered"]
+__all__ = [
+    "Conn",
+    "Params",
+    "Query",
+    "all_rows",
+    "execute",
+    "filtered",
+    "ids",
+    "make_pool",
+    "one",
+    "ordered",
+]
 
 Params = Mapping[str, Any]
 Query: TypeAlias = LiteralString | sql.Composed
@@ -78,9 +90,23 @@ async def ids(conn: Conn, query: Query, params: Params) -> list[int]:
 
 
 def ordered(query: LiteralString, descending: bool, **names: str) -> sql.Composed:
-    """A query with its ``{order}`` slot filled with ASC or DESC, and its other slots with
-    the given identifiers (table names of our own, never input)."""
+    """A query with its ``{order}`` slot filled with ASC or DESC, its filter slots
+    (``{home_visible}``, ``{visible_to}``, ``{unhidden}``: ``sql/filters.sql``) with those
+    conditions, and its other slots with the given identifiers (table names of our own,
+    never input)."""
     return _compose(query, descending, tuple(sorted(names.items())))
+
+
+def filtered(query: LiteralString) -> sql.Composed:
+    """A query with its filter slots filled (see ``ordered``), for queries without order."""
+    return _compose(query, True, ())
+
+
+def _condition(text: LiteralString) -> LiteralString:
+    """A filter's text as one parenthesized condition, without its comment lines."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    body: LiteralString = "\n".join(lines)
+    return "(" + body + ")"
 
 
 @functools.lru_cache(maxsize=512)
@@ -89,4 +115,5 @@ def _compose(
 ) -> sql.Composed:
     direction: LiteralString = "DESC" if descending else "ASC"
     slots = {key: sql.Identifier(value) for key, value in names}
-    return sql.SQL(query).format(order=sql.SQL(direction), **slots)
+    filters = {key: sql.SQL(_condition(text)) for key, text in load("filters").items()}
+    return sql.SQL(query).format(order=sql.SQL(direction), **filters, **slots)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import LiteralString
 
 from microblog.domain.types import Window
-from microblog.store.db import Conn, Params, ids, ordered
+from microblog.store.db import Conn, Params, ids, one, ordered
 from microblog.store.queries import load
 
 SQL = load("pull")
@@ -32,6 +32,12 @@ async def author(conn: Conn, author_id: int, window: Window, limit: int) -> list
     return await _page(conn, SQL["author"], window, {"author_id": author_id, "limit": limit})
 
 
-async def public(conn: Conn, window: Window, limit: int) -> list[int]:
-    """Every top-level post."""
-    return await _page(conn, SQL["public"], window, {"limit": limit})
+async def public(conn: Conn, reader_id: int | None, window: Window, limit: int) -> list[int]:
+    """Every public top-level post, less those of authors hidden from the reader."""
+    return await _page(conn, SQL["public"], window, {"reader_id": reader_id, "limit": limit})
+
+
+async def has_hidden(conn: Conn, reader_id: int) -> bool:
+    """Whether some author is hidden from the reader (a mute or a block either way)."""
+    row = await one(conn, SQL["has_hidden"], {"reader_id": reader_id})
+    return bool(row and row["yes"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from psycopg.rows import DictRow
 
 from microblog.domain.models import User
@@ -122,3 +124,19 @@ async def lock_for_deletion(conn: Conn, user_id: int) -> bool:
 async def delete(conn: Conn, user_id: int) -> bool:
     """Delete an account and, by cascade, its posts, follows, tokens and sessions."""
     return await one(conn, SQL["delete_user"], {"id": user_id}) is not None
+
+
+async def by_usernames(conn: Conn, names: Sequence[str]) -> list[tuple[int, str]]:
+    """(id, username) of the accounts with these usernames (any case); unknown ones left out."""
+    if not names:
+        return []
+    rows = await all_rows(conn, SQL["ids_by_usernames"], {"names": [n.lower() for n in names]})
+    return [(row["id"], row["username"]) for row in rows]
+
+
+async def by_ids(conn: Conn, user_ids: Sequence[int]) -> dict[int, User]:
+    """The accounts of some ids, by id; unknown ones left out."""
+    if not user_ids:
+        return {}
+    rows = await all_rows(conn, SQL["users_by_ids"], {"ids": sorted(set(user_ids))})
+    return {row["id"]: to_user(row) for row in rows}

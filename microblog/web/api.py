@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from microblog.domain import rules
 from microblog.domain.errors import Invalid
-from microblog.domain.models import FeedMode, Page, User
+from microblog.domain.models import FeedMode, Page, ProfileFilter, User
 from microblog.web import mastodon, params
 from microblog.web.deps import ApiUser, MaybeApiUser, MicroblogDep
 from microblog.web.jsonresponse import FastJSONResponse
@@ -153,7 +153,8 @@ async def relationships(
     ids += [_id(v, "id") for v in request.query_params.getlist("id")]
     following = await microblog.following_among(user.id, ids)
     followed_by = await microblog.followers_among(user.id, ids)
-    return [mastodon.relationship(i, following, followed_by) for i in ids]
+    relations = await microblog.relations(user.id, ids)
+    return [mastodon.relationship(i, following, followed_by, relations.get(i)) for i in ids]
 
 
 @router.get("/accounts/{account_id}", summary="One account", **operation(Account, 404))
@@ -163,10 +164,12 @@ async def get_account(
     return mastodon.account(await microblog.user(_id(account_id)), base_url(request))
 
 
-async def _relationship(microblog: MicroblogDep, user: User, target_id: int) -> dict[str, Any]:
+async def relationship_to(microblog: MicroblogDep, user: User, target_id: int) -> dict[str, Any]:
+    """The caller's Relationship to one account (what follow, block and mute answer)."""
     following = await microblog.following_among(user.id, [target_id])
     followed_by = await microblog.followers_among(user.id, [target_id])
-    return mastodon.relationship(target_id, following, followed_by)
+    relations = await microblog.relations(user.id, [target_id])
+    return mastodon.relationship(target_id, following, followed_by, relations.get(target_id))
 
 
 @router.post(
@@ -176,7 +179,7 @@ async def _relationship(microblog: MicroblogDep, user: User, target_id: int) -> 
 )
 async def follow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     target = await microblog.follow(user.id, _id(account_id))
-    return await _relationship(microblog, user, target.id)
+    return await relationship_to(microblog, user, target.id)
 
 
 @router.post(
@@ -186,7 +189,7 @@ async def follow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) 
 )
 async def unfollow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     target = await microblog.unfollow(user.id, _id(account_id))
-    return await _relationship(microblog, user, target.id)
+    return await relationship_to(microblog, user, target.id)
 
 
 def _users_response(request: Request, found: list[User], limit: int) -> FastJSONResponse:
@@ -228,14 +231,22 @@ async def following(
 
 @router.get(
     "/accounts/{account_id}/statuses",
-    summary="An account's posts (mode mine)",
-    **operation(list[Status], 404, params=PAGING, paged=True),
+    summary="An account's posts and boosts that the caller may see",
+    **operation(list[Status], 404, auth="optional", params=PAGING, paged=True),
 )
 async def account_statuses(
-    request: Request, account_id: AccountId, microblog: MicroblogDep
+    request: Request, account_id: AccountId, user: MaybeApiUser, microblog: MicroblogDep
 ) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
-    page = await microblog.user_posts(_id(account_id), window, limit)
+    reader = None if user is None else user.id
+    only = ProfileFilter(
+        params.flag(request, "exclude_reblogs"), params.flag(request, "exclude_replies")
+    )
+    if params.flag(request, "pinned") or params.flag(request, "only_media"):
+        # Nothing is pinned and there is no media here: the list is truly empty.
+        await microblog.user(_id(account_id))
+        return _page_response(request, Page([], None))
+    page = await microblog.user_posts(_id(account_id), window, limit, reader, only)
     return _page_response(request, page)
 
 
@@ -250,18 +261,24 @@ async def account_statuses(
 async def create_status(request: Request, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     values = await params.body(request)
     rules.only_served_options(values)
+    visibility = rules.visibility(values.get("visibility"))
     reply_to = values.get("in_reply_to_id")
     parent_id = None if reply_to in (None, "") else _id(str(reply_to), "in_reply_to_id")
     await limiter(request).post(user.id)
-    post = await microblog.create_post(user.id, values.get("status"), parent_id)
+    post = await microblog.create_post(user.id, values.get("status"), parent_id, visibility)
     return mastodon.status(post, base_url(request))
 
 
-@router.get("/statuses/{status_id}", summary="One status", **operation(Status, 404))
+@router.get(
+    "/statuses/{status_id}",
+    summary="One status (404 when the caller may not see it)",
+    **operation(Status, 404, auth="optional"),
+)
 async def get_status(
-    request: Request, status_id: StatusId, microblog: MicroblogDep
+    request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
 ) -> dict[str, Any]:
-    return mastodon.status(await microblog.post(_id(status_id)), base_url(request))
+    reader = None if user is None else user.id
+    return mastodon.status(await microblog.post(_id(status_id), reader), base_url(request))
 
 
 @router.delete(
@@ -280,13 +297,13 @@ async def delete_status(
 
 @router.get(
     "/statuses/{status_id}/context",
-    summary="A status's ancestors and descendants",
-    **operation(Context, 404),
+    summary="A status's ancestors and descendants that the caller may see",
+    **operation(Context, 404, auth="optional"),
 )
 async def status_context(
-    request: Request, status_id: StatusId, microblog: MicroblogDep
+    request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
 ) -> dict[str, Any]:
-    thread = await microblog.thread(_id(status_id))
+    thread = await microblog.thread(_id(status_id), None if user is None else user.id)
     base = base_url(request)
     return {
         "ancestors": [mastodon.status(p, base) for p in thread.ancestors],
@@ -321,12 +338,13 @@ async def following_timeline(
 
 @router.get(
     "/timelines/public",
-    summary="Every top-level post",
+    summary="Every public top-level post (less accounts the caller mutes or blocks)",
     **operation(list[Status], auth="optional", params=PAGING, paged=True),
 )
 async def public(request: Request, user: MaybeApiUser, microblog: MicroblogDep) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
-    return _page_response(request, await microblog.feed(None, FeedMode.ALL, window, limit))
+    reader = None if user is None else user.id
+    return _page_response(request, await microblog.feed(reader, FeedMode.ALL, window, limit))
 
 
 @router.post(

@@ -74,6 +74,8 @@ async def page_user_optional(request: Request, microblog: MicroblogDep) -> User 
     user = await microblog.session_user(session_id)
     if user is None:
         request.session.pop(SESSION_KEY, None)
+    # Kept for error pages, which are rendered outside the endpoint (``render_error``).
+    request.state.page_user = user
     return user
     # Anything else (the database away for a moment) is an error page, not a log-out.
 

@@ -45,7 +45,7 @@ ERRORS = {
     400: "The body can't be read: malformed JSON, or JSON that is not an object.",
     401: "No valid access token: missing, unknown or revoked.",
     403: "The action is not the caller's to take.",
-    404: "No such account or status.",
+    404: "No such account, status or notification, or a status the caller may not see.",
     413: "The request body is larger than MICROBLOG_MAX_BODY_BYTES.",
     422: "A parameter breaks a rule (the message names it): a malformed id, text too long or "
     "holding a character that can't be stored (NUL, a control character, a lone surrogate, a "
@@ -222,6 +222,38 @@ class Empty(BaseModel):
     """An empty object."""
 
 
+class Notification(BaseModel):
+    """Something another account did to the caller: followed, mentioned (a reply too),
+    favourited or boosted (``status``: the status it is about, absent for a follow)."""
+
+    id: Id
+    type: Literal["follow", "mention", "favourite", "reblog"]
+    created_at: datetime
+    account: Account
+    status: Status | None = None
+
+
+class UnreadCount(BaseModel):
+    """How many notifications are newer than the notifications marker."""
+
+    count: int
+
+
+class Marker(BaseModel):
+    """Where the caller stopped reading a timeline."""
+
+    last_read_id: Id
+    version: int
+    updated_at: datetime
+
+
+class Markers(BaseModel):
+    """The markers asked for."""
+
+    home: Marker | None = None
+    notifications: Marker | None = None
+
+
 # Parameters ----------------------------------------------------------------------------------
 
 ID_PATTERN = "^[1-9][0-9]{0,18}$"
@@ -266,6 +298,50 @@ PAGING = [
 ]
 # A list of accounts (followers, following): newest account id first.
 ACCOUNT_PAGING = [MAX_ID, _limit(40, 80)]
+# Lists paged by their rows' ids (favourites, bookmarks, blocks, mutes, who favourited or
+# boosted): max_id is the cursor from the Link header, not a status or account id.
+ROW_CURSOR = query("max_id", ID_SCHEMA, "The cursor of the next page (from the Link header).")
+ROW_PAGING = [ROW_CURSOR, _limit(20, 40)]
+# The same for lists of accounts (blocks, mutes, who favourited or boosted): Mastodon's
+# 40 by default, at most 80.
+ACCOUNT_ROW_PAGING = [ROW_CURSOR, _limit(40, 80)]
+NOTIFICATION_TYPES = {"type": "string", "enum": ["follow", "mention", "favourite", "reblog"]}
+NOTIFICATION_PAGING = [
+    *PAGING[:3],
+    _limit(40, 80),
+    {
+        "name": "types[]",
+        "in": "query",
+        "description": "Only these types (repeated).",
+        "schema": {"type": "array", "items": NOTIFICATION_TYPES},
+        "style": "form",
+        "explode": True,
+    },
+    {
+        "name": "exclude_types[]",
+        "in": "query",
+        "description": "Not these types (repeated).",
+        "schema": {"type": "array", "items": NOTIFICATION_TYPES},
+        "style": "form",
+        "explode": True,
+    },
+    query(
+        "account_id",
+        ID_SCHEMA,
+        "Only notifications from this account: not served yet, so a value is refused (422) "
+        "rather than ignored.",
+    ),
+]
+MARKER_TIMELINES = [
+    {
+        "name": "timeline[]",
+        "in": "query",
+        "description": "Which markers: home, notifications (both when not given).",
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "style": "form",
+        "explode": True,
+    }
+]
 
 
 def text(description: str, max_length: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -319,13 +395,69 @@ STATUS = body(
     visibility={
         "type": "string",
         "enum": ["public", "unlisted", "private", "direct"],
-        "description": "Only public is served; any other is refused (422), not published.",
+        "description": "Who sees it: everyone (public, the default); everyone but the public "
+        "timeline (unlisted); followers and mentioned accounts (private); mentioned accounts "
+        "(direct).",
     },
     sensitive=BOOLEAN_IGNORED,
     spoiler_text=text(f"Not served yet: {UNSERVED}"),
     language=text(IGNORED),
     scheduled_at=text(f"Not served yet: {UNSERVED}"),
     poll={"type": "object", "description": f"Not served: {UNSERVED}"},
+)
+MUTE = body(
+    notifications={"type": "boolean", "description": "Hide its notifications too (default)."},
+    duration={"type": "integer", "description": "0 (for good); timed mutes are refused (422)."},
+)
+
+
+def _last_read(what: str) -> dict[str, Any]:
+    return {**ID_SCHEMA, "description": f"The newest {what} read (a marker never moves back)."}
+
+
+# As JSON, nested (Mastodon.py's and most clients' way); as a form, with bracketed keys. At
+# least one of the two markers.
+MARKER = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "minProperties": 1,
+                "properties": {
+                    "home": {
+                        "type": "object",
+                        "required": ["last_read_id"],
+                        "properties": {"last_read_id": _last_read("home timeline status")},
+                    },
+                    "notifications": {
+                        "type": "object",
+                        "required": ["last_read_id"],
+                        "properties": {"last_read_id": _last_read("notification")},
+                    },
+                },
+            }
+        },
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "minProperties": 1,
+                "properties": {
+                    "home[last_read_id]": _last_read("home timeline status"),
+                    "notifications[last_read_id]": _last_read("notification"),
+                },
+            }
+        },
+    },
+}
+REBLOG = body(
+    visibility={
+        "type": "string",
+        "enum": ["public", "unlisted", "private"],
+        "description": "A boost takes the boosted status's visibility: public and unlisted "
+        "(the same for a boost, which no public timeline lists) are served as that; private "
+        "only for one's own private status, else refused (422) rather than ignored.",
+    },
 )
 SCOPE = text(
     "Space-separated scopes: read, write, follow, push, or their parts such as "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,8 +18,9 @@ from microblog.domain.errors import (
     RateLimited,
     Unauthenticated,
 )
-from microblog.domain.models import FeedMode, Page, User
+from microblog.domain.models import FeedMode, Page, Post, Relations, User
 from microblog.domain.types import Window
+from microblog.service import Microblog
 from microblog.web import params
 from microblog.web.deps import (
     MicroblogDep,
@@ -28,11 +30,26 @@ from microblog.web.deps import (
     end_session,
 )
 from microblog.web.ratelimit import limiter
-from microblog.web.render import is_htmx, render
+from microblog.web.render import is_htmx, local_path, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(params.storable_parameters)])
 Csrf = Depends(check_csrf)
 LOGGED_IN_MODES = (FeedMode.TIMELINE, FeedMode.MINE, FeedMode.FOLLOWING, FeedMode.ALL)
+
+
+async def _page(
+    request: Request,
+    microblog: Microblog,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HTMLResponse:
+    """A whole page; for a logged-in reader, with the count of unread notifications in the
+    top bar (one query; fragments and redirects skip it)."""
+    me = context.get("me")
+    if isinstance(me, User):
+        context = {**context, "unread": await microblog.unread_notifications(me.id)}
+    return render(request, name, context, status)
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -69,9 +86,9 @@ async def _home_context(
     request: Request, microblog: MicroblogDep, me: User | None, mode: FeedMode
 ) -> dict[str, Any]:
     page_size = request.app.state.runtime.settings.page_size
-    page = await microblog.feed(
-        None if mode is FeedMode.ALL else _need(me).id, mode, _cursor_window(request), page_size
-    )
+    # The reader's own flags (favourited, boosted, bookmarked) on All too.
+    reader = (me.id if me else None) if mode is FeedMode.ALL else _need(me).id
+    page = await microblog.feed(reader, mode, _cursor_window(request), page_size)
     modes = LOGGED_IN_MODES if me is not None else (FeedMode.ALL,)
     return {
         "me": me,
@@ -89,16 +106,16 @@ async def home(request: Request, microblog: MicroblogDep, me: PageUser) -> Respo
     context = await _home_context(request, microblog, me, mode)
     if is_htmx(request) and request.query_params.get("max_id"):
         return render(request, "_feed_page.html", context)
-    return render(request, "home.html", context)
+    return await _page(request, microblog, "home.html", context)
 
 
 # Accounts ---------------------------------------------------------------------------------
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_form(request: Request, me: PageUser) -> Response:
+async def signup_form(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
     """The sign-up form."""
-    return render(request, "signup.html", {"me": me})
+    return await _page(request, microblog, "signup.html", {"me": me})
 
 
 @router.post("/signup", dependencies=[Csrf])
@@ -114,15 +131,16 @@ async def signup(
         user = await microblog.sign_up(username, password)
     except (Invalid, RateLimited, Busy) as exc:
         context = {"error": str(exc), "username": username}
-        return _form_again(request, "signup.html", context, exc)
+        return await _form_again(request, microblog, "signup.html", context, exc)
     await begin_session(request, microblog, user.id)
     return _redirect("/")
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, me: PageUser) -> Response:
+async def login_form(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
     """The log-in form."""
-    return render(request, "login.html", {"me": me, "next": request.query_params.get("next", "")})
+    context = {"me": me, "next": request.query_params.get("next", "")}
+    return await _page(request, microblog, "login.html", context)
 
 
 @router.post("/login", dependencies=[Csrf])
@@ -139,26 +157,28 @@ async def login(
         user = await microblog.authenticate(username, password)
     except (Invalid, RateLimited, Busy) as exc:
         context = {"error": str(exc), "username": username, "next": next}
-        return _form_again(request, "login.html", context, exc)
+        return await _form_again(request, microblog, "login.html", context, exc)
     await begin_session(request, microblog, user.id)
     return _redirect(_local(next))
 
 
-def _form_again(
-    request: Request, name: str, context: dict[str, Any], exc: MicroblogError
+async def _form_again(
+    request: Request,
+    microblog: Microblog,
+    name: str,
+    context: dict[str, Any],
+    exc: MicroblogError,
 ) -> Response:
     """A form shown again with what was typed and why it failed (and, for a limit, when to
     try again: the error's status and ``Retry-After``)."""
-    response = render(request, name, context, status=exc.status)
+    response = await _page(request, microblog, name, context, status=exc.status)
     response.headers.update(exc.headers)
     return response
 
 
 def _local(target: str) -> str:
-    """A path on this site to go to after logging in (never another site)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """A path on this site to go to after logging in or acting (never another site)."""
+    return local_path(target)
 
 
 @router.post("/logout", dependencies=[Csrf])
@@ -170,10 +190,11 @@ async def logout(request: Request, microblog: MicroblogDep) -> Response:
 
 @router.get("/settings", response_class=HTMLResponse)
 @router.get("/settings/profile", response_class=HTMLResponse)
-async def profile_form(request: Request, me: PageUser) -> Response:
+async def profile_form(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
     """The settings: description, password, sessions."""
     user = _need(me)
-    return render(request, "settings.html", {"me": user, "description": user.description})
+    context = {"me": user, "description": user.description}
+    return await _page(request, microblog, "settings.html", context)
 
 
 @router.post("/settings/password", dependencies=[Csrf])
@@ -192,10 +213,10 @@ async def change_password(
         await microblog.change_password(user.id, current_password, new_password)
     except (Invalid, RateLimited, Busy) as exc:
         context = {"me": user, "description": user.description, "error": str(exc)}
-        return _form_again(request, "settings.html", context, exc)
+        return await _form_again(request, microblog, "settings.html", context, exc)
     await begin_session(request, microblog, user.id)
     context = {"me": user, "description": user.description, "notice": "Password changed"}
-    return render(request, "settings.html", context)
+    return await _page(request, microblog, "settings.html", context)
 
 
 @router.post("/settings/logout-everywhere", dependencies=[Csrf])
@@ -220,14 +241,16 @@ async def update_profile(
         await microblog.update_description(user.id, description)
     except Invalid as exc:
         context = {"me": user, "description": description, "error": str(exc)}
-        return render(request, "settings.html", context, status=422)
+        return await _page(request, microblog, "settings.html", context, status=422)
     return _redirect(f"/@{user.username}")
 
 
 @router.get("/settings/delete", response_class=HTMLResponse)
-async def confirm_delete_account(request: Request, me: PageUser) -> Response:
+async def confirm_delete_account(
+    request: Request, microblog: MicroblogDep, me: PageUser
+) -> Response:
     """What deleting the account removes, and the password to confirm it."""
-    return render(request, "delete_account.html", {"me": _need(me)})
+    return await _page(request, microblog, "delete_account.html", {"me": _need(me)})
 
 
 @router.post("/settings/delete", dependencies=[Csrf])
@@ -244,7 +267,8 @@ async def delete_account(
         await limiter(request).login(request, user.username)
         await microblog.delete_account(user.id, password)
     except (Invalid, RateLimited, Busy) as exc:
-        return _form_again(request, "delete_account.html", {"me": user, "error": str(exc)}, exc)
+        context = {"me": user, "error": str(exc)}
+        return await _form_again(request, microblog, "delete_account.html", context, exc)
     request.session.clear()  # its sessions are gone with it; forget the cookie's too
     return render(request, "delete_account.html", {"deleted": user.username})
 
@@ -259,24 +283,28 @@ async def create_post(
     me: PageUser,
     content: Annotated[str, Form()] = "",
     parent_id: Annotated[str, Form()] = "",
+    visibility: Annotated[str, Form()] = "",
 ) -> Response:
-    """Publish a post or a reply."""
+    """Publish a post or a reply, as public (the default), unlisted, for followers only
+    (``private``) or for the mentioned accounts only (``direct``)."""
     user = _need(me)
     parent = rules.optional_id(parent_id, "parent_id")
     try:
+        chosen = rules.visibility(visibility)
         await limiter(request).post(user.id)
-        post = await microblog.create_post(user.id, content, parent)
+        post = await microblog.create_post(user.id, content, parent, chosen)
     except (Invalid, RateLimited) as exc:
         if is_htmx(request):
             raise
         # Without JavaScript: the page again, with the text kept and the reason shown.
+        kept = {"error": str(exc), "draft": content, "draft_visibility": visibility}
         if parent is not None:
-            thread = await microblog.thread(parent)
-            context = {"me": user, "thread": thread, "error": str(exc), "draft": content}
-            return _form_again(request, "post.html", context, exc)
+            thread = await microblog.thread(parent, user.id)
+            context = {"me": user, "thread": thread, "here": f"/posts/{parent}", **kept}
+            return await _form_again(request, microblog, "post.html", context, exc)
         context = await _home_context(request, microblog, user, FeedMode.TIMELINE)
-        context.update(error=str(exc), draft=content)
-        return _form_again(request, "home.html", context, exc)
+        context.update(kept)
+        return await _form_again(request, microblog, "home.html", context, exc)
     if is_htmx(request):
         return render(request, "_post.html", {"me": user, "post": post, "fresh": True})
     return _redirect(f"/posts/{parent}" if parent is not None else "/")
@@ -287,8 +315,8 @@ async def show_post(
     request: Request, post_id: str, microblog: MicroblogDep, me: PageUser
 ) -> Response:
     """A post with its thread and a reply form."""
-    thread = await microblog.thread(rules.object_id(post_id))
-    return render(request, "post.html", {"me": me, "thread": thread})
+    thread = await microblog.thread(rules.object_id(post_id), me.id if me else None)
+    return await _page(request, microblog, "post.html", {"me": me, "thread": thread})
 
 
 @router.get("/posts/{post_id}/delete", response_class=HTMLResponse)
@@ -297,10 +325,10 @@ async def confirm_delete(
 ) -> Response:
     """Ask before deleting (the htmx button asks in a dialog instead)."""
     user = _need(me)
-    post = await microblog.post(rules.object_id(post_id))
+    post = await microblog.post(rules.object_id(post_id), user.id)
     if post.author.id != user.id:
         raise NotFound("No such post of yours")
-    return render(request, "confirm_delete.html", {"me": user, "post": post})
+    return await _page(request, microblog, "confirm_delete.html", {"me": user, "post": post})
 
 
 @router.post("/posts/{post_id}/delete", dependencies=[Csrf])
@@ -315,6 +343,56 @@ async def delete_post(
     return _redirect("/?mode=mine")
 
 
+PostVerb = Callable[[Microblog, int, int], Awaitable[Post]]
+POST_VERBS: dict[str, PostVerb] = {
+    "favourite": Microblog.favourite,
+    "unfavourite": Microblog.unfavourite,
+    "reblog": Microblog.reblog,
+    "unreblog": Microblog.unreblog,
+    "bookmark": Microblog.bookmark,
+    "unbookmark": Microblog.unbookmark,
+}
+
+
+async def _act(
+    request: Request, microblog: Microblog, me: User | None, raw_id: str, verb: str, next: str
+) -> Response:
+    """Favourite, boost or bookmark (or undo it) the post an article shows (a boost's id acts
+    on the boosted post). Without JavaScript, back to the page it was on; with htmx, the
+    article again, as the reader now sees it."""
+    user = _need(me)
+    post_id = rules.object_id(raw_id)
+    done = await POST_VERBS[verb](microblog, user.id, post_id)
+    if not is_htmx(request):
+        return _redirect(_local(next) if next else f"/posts/{done.shown.id}")
+    post = done
+    if done.id != post_id:  # a boost's article, or a boost made or undone: that article again
+        try:
+            post = await microblog.post(post_id, user.id)
+        except NotFound:  # one's own boost, just undone: the boosted post takes its place
+            post = done.shown
+    return render(request, "_post.html", {"me": user, "post": post})
+
+
+def _post_action(verb: str) -> None:
+    async def endpoint(
+        request: Request,
+        post_id: str,
+        microblog: MicroblogDep,
+        me: PageUser,
+        next: Annotated[str, Form()] = "",
+    ) -> Response:
+        return await _act(request, microblog, me, post_id, verb, next)
+
+    endpoint.__name__ = f"{verb}_post"
+    endpoint.__doc__ = f"{verb.capitalize()} a post; htmx swaps the post in place."
+    router.post(f"/posts/{{post_id}}/{verb}", dependencies=[Csrf])(endpoint)
+
+
+for _verb in POST_VERBS:
+    _post_action(_verb)
+
+
 # Profiles ---------------------------------------------------------------------------------
 
 
@@ -325,17 +403,21 @@ async def profile(
     """A user's profile: counts, follow button, posts."""
     user = await microblog.user_named(username)
     page_size = request.app.state.runtime.settings.page_size
-    page = await microblog.user_posts(user.id, _cursor_window(request), page_size)
-    context = {
+    reader = me.id if me else None
+    page = await microblog.user_posts(user.id, _cursor_window(request), page_size, reader)
+    context: dict[str, Any] = {
         "me": me,
         "user": user,
         "page": page,
         "more_url": _more_url(f"/@{user.username}", page),
-        "following": me is not None and bool(await microblog.following_among(me.id, [user.id])),
     }
     if is_htmx(request) and request.query_params.get("max_id"):
         return render(request, "_feed_page.html", context)
-    return render(request, "profile.html", context)
+    if me is not None and me.id != user.id:
+        context["following"] = bool(await microblog.following_among(me.id, [user.id]))
+        relations = await microblog.relations(me.id, [user.id])
+        context["relation"] = relations.get(user.id, Relations())
+    return await _page(request, microblog, "profile.html", context)
 
 
 async def _toggle(
@@ -365,6 +447,33 @@ async def unfollow(
     return await _toggle(request, microblog, me, username, False)
 
 
+RelationVerb = Callable[[Microblog, int, int], Awaitable[None]]
+RELATION_VERBS: dict[str, RelationVerb] = {
+    "block": Microblog.block,
+    "unblock": Microblog.unblock,
+    "mute": Microblog.mute,
+    "unmute": Microblog.unmute,
+}
+
+
+def _relation_action(verb: str) -> None:
+    async def endpoint(
+        request: Request, username: str, microblog: MicroblogDep, me: PageUser
+    ) -> Response:
+        user = _need(me)
+        target = await microblog.user_named(username)
+        await RELATION_VERBS[verb](microblog, user.id, target.id)
+        return _redirect(f"/@{target.username}")
+
+    endpoint.__name__ = f"{verb}_user"
+    endpoint.__doc__ = f"{verb.capitalize()} an account; back to its profile."
+    router.post(f"/@{{username}}/{verb}", dependencies=[Csrf])(endpoint)
+
+
+for _verb in RELATION_VERBS:
+    _relation_action(_verb)
+
+
 async def _people(
     request: Request, microblog: MicroblogDep, me: User | None, username: str, which: str
 ) -> Response:
@@ -374,7 +483,7 @@ async def _people(
     people = await lister(user.id, max_id, 50)
     more = f"/@{user.username}/{which}?max_id={people[-1].id}" if len(people) == 50 else None
     context = {"me": me, "user": user, "people": people, "which": which, "more_url": more}
-    return render(request, "people.html", context)
+    return await _page(request, microblog, "people.html", context)
 
 
 @router.get("/@{username}/followers", response_class=HTMLResponse)
@@ -391,3 +500,68 @@ async def following(
 ) -> Response:
     """Whom this user follows."""
     return await _people(request, microblog, me, username, "following")
+
+
+# Notifications, favourites, bookmarks ----------------------------------------------------
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+async def notifications(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
+    """What others did to the reader: follows, mentions, favourites, boosts, newest first.
+    Seeing the first page marks them read (the top bar's count goes)."""
+    user = _need(me)
+    page_size = request.app.state.runtime.settings.page_size
+    window = _cursor_window(request)
+    shown = await microblog.notifications(user.id, window, page_size + 1)
+    more = None
+    if len(shown) > page_size:
+        shown = shown[:page_size]
+        more = f"/notifications?{urlencode({'max_id': shown[-1].notification.id})}"
+    if shown and "max_id" not in request.query_params:
+        await microblog.notifications_read(user.id, shown[0].notification.id)
+    context = {"me": user, "notifications": shown, "more_url": more}
+    return await _page(request, microblog, "notifications.html", context)
+
+
+@router.post("/notifications/clear", dependencies=[Csrf])
+async def clear_notifications(microblog: MicroblogDep, me: PageUser) -> Response:
+    """Delete every notification of the reader's."""
+    await microblog.clear_notifications(_need(me).id)
+    return _redirect("/notifications")
+
+
+@router.post("/notifications/{notification_id}/dismiss", dependencies=[Csrf])
+async def dismiss_notification(
+    request: Request, notification_id: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
+    """Delete one notification; htmx removes it from the list in place."""
+    user = _need(me)
+    await microblog.dismiss_notification(user.id, rules.object_id(notification_id))
+    if is_htmx(request):
+        return HTMLResponse("")
+    return _redirect("/notifications")
+
+
+async def _listing(request: Request, microblog: Microblog, me: User | None, which: str) -> Response:
+    user = _need(me)
+    page_size = request.app.state.runtime.settings.page_size
+    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
+    lister = microblog.favourites if which == "favourites" else microblog.bookmarks
+    listing = await lister(user.id, max_id, page_size)
+    page = Page(listing.items, listing.next_max_id)
+    context = {"me": user, "page": page, "which": which, "more_url": _more_url(f"/{which}", page)}
+    if is_htmx(request) and max_id is not None:
+        return render(request, "_feed_page.html", context)
+    return await _page(request, microblog, "listing.html", context)
+
+
+@router.get("/favourites", response_class=HTMLResponse)
+async def favourites(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
+    """The posts the reader favourited, most recently favourited first."""
+    return await _listing(request, microblog, me, "favourites")
+
+
+@router.get("/bookmarks", response_class=HTMLResponse)
+async def bookmarks(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
+    """The posts the reader bookmarked, most recently bookmarked first."""
+    return await _listing(request, microblog, me, "bookmarks")

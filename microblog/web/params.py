@@ -63,6 +63,21 @@ def limit(request: Request, default: int = 20, maximum: int = 40) -> int:
     return rules.limit(request.query_params.get("limit"), default, maximum)
 
 
+FLAGS = {"true": True, "1": True, "on": True, "yes": True, "false": False, "0": False}
+FLAGS |= {"off": False, "no": False, "": False}
+
+
+def flag(request: Request, name: str) -> bool:
+    """A boolean query parameter (Mastodon's ``true``/``false``; absent is false)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = FLAGS.get(raw.strip().lower())
+    if value is None:
+        raise Invalid(f"{name} must be true or false", name)
+    return value
+
+
 def optional_text(values: dict[str, Any], name: str) -> str | None:
     """A text parameter, or None when absent."""
     value = values.get(name)

@@ -225,9 +225,6 @@ async def test_reply_outlives_its_deleted_parent(client: httpx.AsyncClient) -> N
 @pytest.mark.parametrize(
     ("option", "value"),
     [
-        ("visibility", "direct"),
-        ("visibility", "private"),
-        ("visibility", "unlisted"),
         ("spoiler_text", "spoilers"),
         ("scheduled_at", "2030-01-01T00:00:00Z"),
         ("media_ids", ["1"]),

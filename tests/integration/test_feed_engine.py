@@ -9,6 +9,7 @@ import psycopg
 import pytest
 import redis
 from click.testing import CliRunner, Result
+from psycopg import sql
 
 from microblog.cli import main
 from microblog.domain.models import FeedMode
@@ -206,6 +207,33 @@ async def test_verify_reports_a_mismatch(settings: Settings) -> None:
         with psycopg.connect(url) as conn:  # corrupt the pushed feed behind the engine's back
             conn.execute("DELETE FROM feed_entries")
         result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "5")
+        assert result.exit_code == 1
+        assert "MISMATCH" in result.output
+
+
+@pytest.mark.parametrize("strategy", ["fanout", "hybrid"])
+async def test_verify_covers_boosts_in_pushed_feeds(settings: Settings, strategy: str) -> None:
+    """A boost is a feed entry like a post: fanned out to the booster's followers, equal to
+    pull's pages, and a missing boost entry is a mismatch `feeds verify` reports."""
+    url = settings.database_url
+    async with open_test_runtime(settings.replace(feed_strategy=strategy)) as runtime:
+        reader, booster, author = make_users(url, 3)
+        await runtime.microblog.follow(reader, booster)
+        await ids(runtime, reader)  # the reader's feed is built
+        await runtime.drain()
+        original = await runtime.microblog.create_post(author, "worth sharing", None)
+        boost = await runtime.microblog.reblog(booster, original.id)
+        await runtime.drain()
+        entries = sql.Identifier("hybrid_feed_entries" if strategy == "hybrid" else "feed_entries")
+        count = sql.SQL("SELECT count(*) FROM {} WHERE user_id = %s AND post_id = %s")
+        assert scalar(url, count.format(entries).as_string(None), reader, boost.id) == 1
+        assert await ids(runtime, reader) == [boost.id]
+        result = await cli(url, "feeds", "verify", "--strategy", strategy, "--sample", "5")
+        assert result.exit_code == 0, result.output
+        with psycopg.connect(url) as conn:  # lose the boost's entry behind the engine's back
+            drop = sql.SQL("DELETE FROM {} WHERE post_id = %s").format(entries)
+            conn.execute(drop, (boost.id,))
+        result = await cli(url, "feeds", "verify", "--strategy", strategy, "--sample", "5")
         assert result.exit_code == 1
         assert "MISMATCH" in result.output
 

@@ -21,6 +21,7 @@ LAYERS = {
     "feeds": 3,
     "jobs": 4,
     "service": 4,
+    "social": 4,
     "web": 5,
     "runtime": 6,
     "app": 7,

@@ -70,3 +70,34 @@ def test_password_and_description_limits() -> None:
     assert rules.description("  hi  ") == "hi"
     with pytest.raises(Invalid):
         rules.description("x" * 501)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("hi @bob", ["bob"]),
+        ("@alice and @Bob, then @alice again and @BOB", ["alice", "Bob"]),
+        ("(@carol) @dan! @erin.", ["carol", "dan", "erin"]),
+        ("mail me at ann@example.com", []),
+        ("see https://host/@frank or @@gina", []),
+        ("@" + "h" * 31, []),  # longer than a username can be
+        ("no mentions here", []),
+    ],
+)
+def test_mentioned_names(text: str, names: list[str]) -> None:
+    assert rules.mentioned_names(text) == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, "public"), ("", "public"), ("unlisted", "unlisted"), ("private", "private")],
+)
+def test_visibility_defaults_to_public(raw: object, expected: str) -> None:
+    assert rules.visibility(raw).value == expected
+
+
+@pytest.mark.parametrize("raw", ["Public", "followers", "limited", 3, ["direct"]])
+def test_visibility_refuses_unknown_levels(raw: object) -> None:
+    with pytest.raises(Invalid) as caught:
+        rules.visibility(raw)
+    assert caught.value.field == "visibility"

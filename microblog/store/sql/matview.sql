@@ -13,19 +13,22 @@ FROM matview_state s;
 
 -- name: page
 -- The view's posts for a reader in a window (those that still exist), the reader's own posts
--- when include_self, and the generation read in the same snapshot.
+-- when include_self, both through home_visible (sql/filters.sql), and the generation read
+-- in the same snapshot.
 SELECT s.generation, ARRAY(
     SELECT id FROM (
         (SELECT v.post_id AS id FROM user_feeds v
+         JOIN posts p ON p.id = v.post_id
          WHERE v.user_id = %(reader_id)s AND v.post_id > %(above)s AND v.post_id < %(below)s
-           AND EXISTS (SELECT 1 FROM posts p WHERE p.id = v.post_id)
+           AND {home_visible}
          ORDER BY v.post_id {order}
          LIMIT %(limit)s)
         UNION ALL
-        (SELECT id FROM posts
-         WHERE %(include_self)s AND author_id = %(reader_id)s
-           AND id > %(above)s AND id < %(below)s
-         ORDER BY id {order}
+        (SELECT p.id FROM posts p
+         WHERE %(include_self)s AND p.author_id = %(reader_id)s
+           AND p.id > %(above)s AND p.id < %(below)s
+           AND {home_visible}
+         ORDER BY p.id {order}
          LIMIT %(limit)s)
     ) merged
     ORDER BY id {order}

@@ -19,27 +19,32 @@ RETURNING user_id;
 
 -- name: page
 -- Entries in the window (only those whose post still exists), the reader's own posts when
--- include_self, and the posts of followed celebrities when merge_celebrities (hybrid).
--- GROUP BY drops a celebrity's posts that were fanned out before they became one.
+-- include_self, and the posts of followed celebrities when merge_celebrities (hybrid); all
+-- through home_visible (sql/filters.sql), read-time like pull's: a mute, a block or a
+-- direct post hides what was fanned out before it. GROUP BY drops a celebrity's posts that
+-- were fanned out before they became one.
 SELECT id FROM (
     (SELECT e.post_id AS id FROM {entries} e
+     JOIN posts p ON p.id = e.post_id
      WHERE e.user_id = %(reader_id)s AND e.post_id > %(above)s AND e.post_id < %(below)s
-       AND EXISTS (SELECT 1 FROM posts p WHERE p.id = e.post_id)
+       AND {home_visible}
      ORDER BY e.post_id {order}
      LIMIT %(limit)s)
     UNION ALL
-    (SELECT id FROM posts
-     WHERE %(include_self)s AND author_id = %(reader_id)s
-       AND id > %(above)s AND id < %(below)s
-     ORDER BY id {order}
+    (SELECT p.id FROM posts p
+     WHERE %(include_self)s AND p.author_id = %(reader_id)s
+       AND p.id > %(above)s AND p.id < %(below)s
+       AND {home_visible}
+     ORDER BY p.id {order}
      LIMIT %(limit)s)
     UNION ALL
     (SELECT p.id FROM celebrities c
      JOIN follows f ON f.follower_id = %(reader_id)s AND f.followed_id = c.user_id
      CROSS JOIN LATERAL (
-         SELECT id FROM posts
-         WHERE author_id = c.user_id AND id > %(above)s AND id < %(below)s
-         ORDER BY id {order}
+         SELECT p.id FROM posts p
+         WHERE p.author_id = c.user_id AND p.id > %(above)s AND p.id < %(below)s
+           AND {home_visible}
+         ORDER BY p.id {order}
          LIMIT %(limit)s
      ) p
      WHERE %(merge_celebrities)s

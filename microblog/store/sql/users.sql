@@ -81,3 +81,11 @@ SELECT id FROM users WHERE id = %(id)s FOR UPDATE;
 -- Cascades to posts, follows (both ways), API tokens, sessions and the state tables with a
 -- foreign key; replies others wrote to the posts stay (posts.parent_id has no foreign key).
 DELETE FROM users WHERE id = %(id)s RETURNING id;
+
+-- name: ids_by_usernames
+-- The accounts of some usernames (lower-cased), for the mentions of a post.
+SELECT id, username FROM users WHERE lower(username) = ANY(%(names)s) ORDER BY id;
+
+-- name: users_by_ids
+SELECT id, username, description, posts_count, followers_count, following_count, created_at
+FROM users WHERE id = ANY(%(ids)s);

@@ -28,3 +28,12 @@ document.addEventListener("htmx:afterRequest", function (event) {
   document.querySelectorAll(".feed > .end.empty").forEach(function (e) { e.remove(); });
   form.querySelector("textarea").dispatchEvent(new Event("input", {bubbles: true}));
 });
+
+// After a post's button (favourite, boost, bookmark) or a notification's Dismiss succeeds,
+// an earlier message in the slot is stale: clear it. (The form that asked is named by the
+// request: the swap replaced the post, form and all, so the event comes from an ancestor.)
+document.addEventListener("htmx:afterRequest", function (event) {
+  var form = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!form || !form.matches("form.action, form.dismiss") || event.detail.xhr.status >= 300) return;
+  document.getElementById("flash").innerHTML = "";
+});
