@@ -32,7 +32,7 @@ REFRESH MATERIALIZED VIEW user_feeds;
 -- Indexes and foreign keys are built once after the load (a sort, or one join, each) instead
 -- of being maintained, or checked, row by row; follows' primary key too, as 25M ordered
 -- inserts into it cost more than sorting the rows once. Recreated by seed_create_indexes
--- and seed_add_foreign_keys exactly as 0001_core.py defines them.
+-- and seed_add_foreign_keys exactly as the migrations define them.
 DROP INDEX posts_author_id_id_idx, posts_parent_id_idx, follows_followed_id_follower_id_idx;
 ALTER TABLE posts DROP CONSTRAINT posts_author_id_fkey;
 ALTER TABLE follows DROP CONSTRAINT follows_pkey,
@@ -77,8 +77,10 @@ SELECT setval(pg_get_serial_sequence('users', 'id'),
               coalesce((SELECT max(id) FROM posts), 0) + 1, false);
 
 -- name: seed_create_indexes
--- The same names and definitions as 0001_core.py.
-CREATE INDEX posts_author_id_id_idx ON posts (author_id, id DESC);
+-- The same names and definitions as the migrations (0001_core.py; the per-author index as
+-- 0008_social.py redefines it, covering what the feed filters read).
+CREATE INDEX posts_author_id_id_idx ON posts (author_id, id DESC)
+    INCLUDE (visibility, reblog_author_id);
 CREATE INDEX posts_parent_id_idx ON posts (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX follows_followed_id_follower_id_idx ON follows (followed_id, follower_id);
 ALTER TABLE follows ADD CONSTRAINT follows_pkey PRIMARY KEY (follower_id, followed_id);
