@@ -295,10 +295,10 @@ class Microblog(SocialVerbs):
 
         async def delete(conn: Conn, change: FeedChange) -> Post:
             # A post the reader may not see is "not found" here too (not "not yours").
-            seen = await posts.visible(conn, post_id, reader_id)
-            post = None if seen is None else await posts.get(conn, post_id, reader_id)
-            if post is None:
+            found = await posts.hydrate(conn, [post_id], reader_id, check=True)
+            if not found:
                 raise NotFound("No such post")
+            post = found[0]
             if post.author.id != reader_id:
                 raise Forbidden("You can only delete your own posts")
             # Its boosts go with it, each as the post deletion it is (feeds drop them).

@@ -159,7 +159,7 @@ async def login(
         context = {"error": str(exc), "username": username, "next": next}
         return await _form_again(request, microblog, "login.html", context, exc)
     await begin_session(request, microblog, user.id)
-    return _redirect(_local(next))
+    return _redirect(local_path(next))
 
 
 async def _form_again(
@@ -174,11 +174,6 @@ async def _form_again(
     response = await _page(request, microblog, name, context, status=exc.status)
     response.headers.update(exc.headers)
     return response
-
-
-def _local(target: str) -> str:
-    """A path on this site to go to after logging in or acting (never another site)."""
-    return local_path(target)
 
 
 @router.post("/logout", dependencies=[Csrf])
@@ -364,7 +359,7 @@ async def _act(
     post_id = rules.object_id(raw_id)
     done = await POST_VERBS[verb](microblog, user.id, post_id)
     if not is_htmx(request):
-        return _redirect(_local(next) if next else f"/posts/{done.shown.id}")
+        return _redirect(local_path(next) if next else f"/posts/{done.shown.id}")
     post = done
     if done.id != post_id:  # a boost's article, or a boost made or undone: that article again
         try:

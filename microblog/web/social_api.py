@@ -133,6 +133,17 @@ async def reblog(
     return await _status_verb(request, microblog.reblog, user, status_id)
 
 
+Who = Callable[[int | None, int, int | None, int], Awaitable[list[tuple[int, User]]]]
+
+
+async def _who(request: Request, rows: Who, user: User | None, status_id: str) -> FastJSONResponse:
+    """Accounts that acted on a status the caller may see, paged by the action's id."""
+    limit = params.limit(request, 40, 80)
+    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
+    reader = None if user is None else user.id
+    return _accounts(request, await rows(reader, _id(status_id), max_id, limit), limit)
+
+
 @router.get(
     "/statuses/{status_id}/favourited_by",
     summary="Accounts that favourited a status",
@@ -141,11 +152,7 @@ async def reblog(
 async def favourited_by(
     request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
 ) -> FastJSONResponse:
-    limit = params.limit(request, 40, 80)
-    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
-    reader = None if user is None else user.id
-    rows = await microblog.favourited_by(reader, _id(status_id), max_id, limit)
-    return _accounts(request, rows, limit)
+    return await _who(request, microblog.favourited_by, user, status_id)
 
 
 @router.get(
@@ -156,11 +163,7 @@ async def favourited_by(
 async def reblogged_by(
     request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
 ) -> FastJSONResponse:
-    limit = params.limit(request, 40, 80)
-    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
-    reader = None if user is None else user.id
-    rows = await microblog.reblogged_by(reader, _id(status_id), max_id, limit)
-    return _accounts(request, rows, limit)
+    return await _who(request, microblog.reblogged_by, user, status_id)
 
 
 @router.get(

@@ -1147,3 +1147,12 @@ async def test_a_reply_to_a_boost_answers_the_boosted_post(net: Net) -> None:
     assert [m["id"] for m in reply["mentions"]] == [ada.id]
     context = await net.get_json(f"/api/v1/statuses/{original}/context")
     assert ids(context["descendants"]) == [reply["id"]]
+
+
+async def test_a_profile_filter_that_is_not_a_boolean_is_refused(net: Net) -> None:
+    (ada,) = await net.people("ada")
+    response = await net.client.get(
+        f"/api/v1/accounts/{ada.id}/statuses", params={"exclude_reblogs": "maybe"}
+    )
+    assert response.status_code == 422
+    assert "exclude_reblogs" in response.json()["error"]

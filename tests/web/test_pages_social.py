@@ -279,6 +279,10 @@ async def test_refused_actions_show_their_message(
     assert page.status_code == 403
     assert is_full_page(page.text)
     assert "A private post can't be boosted" in visible_text(page.text)
+    # The error page keeps the reader's top bar: still logged in, not a visitor's bar.
+    assert "Log out" in page.text and f"@{bob.username}" in page.text
+    missing = await visitor.get("/posts/999999")
+    assert missing.status_code == 404 and "Log out" not in missing.text
     fragment = await bob.post(f"/posts/{private}/reblog", htmx=True)
     assert fragment.status_code == 403
     assert fragment.headers["HX-Retarget"] == "#flash"
