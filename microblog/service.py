@@ -22,9 +22,9 @@ from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
 from microblog import passwords
-from microblog.domain import rules
+from microblog.domain import rules, scopes
 from microblog.domain.errors import Forbidden, Invalid, NotFound
-from microblog.domain.models import FeedMode, Page, Post, ProfileFilter, User, Visibility
+from microblog.domain.models import Access, FeedMode, Page, Post, ProfileFilter, User, Visibility
 from microblog.domain.types import Conn, Window
 from microblog.feeds import FeedChange, FeedEngine
 from microblog.social import SocialVerbs
@@ -32,13 +32,11 @@ from microblog.store import follows, notifications, posts, sessions, social, tok
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-TOKEN_SCOPE = "read write follow"
 # A write aborted by a deadlock or serialization failure runs again, up to this many times
 # in all, after a short random pause (so two writes that collided do not collide again).
 WRITE_ATTEMPTS = 4
 RETRY_PAUSE_SECONDS = 0.02
 ACTIVITY_SECONDS = 60.0
-KNOWN_SCOPES = ("read", "write", "follow", "push")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,18 +111,25 @@ class Microblog(SocialVerbs):
             raise wrong
         return user
 
-    async def issue_token(self, user_id: int, scope: object = None) -> Token:
-        """A new bearer token for the API, with the scopes asked for (Mastodon's names)."""
-        granted = rules.scopes(scope, KNOWN_SCOPES, TOKEN_SCOPE)
+    async def issue_token(
+        self,
+        user_id: int | None,
+        scope: object = None,
+        app_id: int | None = None,
+        default: str = scopes.EVERYTHING,
+    ) -> Token:
+        """A new bearer token for the API, with the scopes asked for (Mastodon's names;
+        ``default`` when none are); no user: an app-only token."""
+        granted = scopes.parse(scope, default)
         value = secrets.token_urlsafe(32)
         async with self.pool.connection() as conn:
-            created_at = await tokens.create(conn, value, user_id, granted)
+            created_at = await tokens.create(conn, value, user_id, granted, app_id)
         return Token(value, granted, created_at)
 
-    async def user_for_token(self, token: str) -> User | None:
-        """The user a bearer token belongs to."""
+    async def token_access(self, token: str) -> Access | None:
+        """What a bearer token grants, or None for an unknown or revoked one."""
         async with self.pool.connection() as conn:
-            return await tokens.user_for(conn, token)
+            return await tokens.access(conn, token)
 
     async def revoke_token(self, token: str) -> bool:
         """Revoke a bearer token."""

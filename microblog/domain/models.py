@@ -18,6 +18,22 @@ class User:
     followers_count: int
     following_count: int
     created_at: datetime
+    display_name: str = ""
+
+    @property
+    def name(self) -> str:
+        """What pages call the account: its display name, or its username without one."""
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What an API token grants: its scopes (Mastodon's names, space-separated), the
+    application it was issued to, and its user (None for an app-only token)."""
+
+    user: User | None
+    scope: str
+    app_id: int | None = None
 
 
 class Visibility(enum.StrEnum):
@@ -58,6 +74,9 @@ class Post:
     favourited: bool = False
     reblogged: bool = False
     bookmarked: bool = False
+    spoiler_text: str = ""
+    sensitive: bool = False
+    tags: tuple[str, ...] = ()
 
     @property
     def shown(self) -> Post:

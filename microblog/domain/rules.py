@@ -191,16 +191,3 @@ def limit(raw: str | None, default: int, maximum: int) -> int:
         raise Invalid(f"limit must be a positive integer (at most {maximum} are served)", "limit")
     # Like Mastodon, a limit above the maximum is served as the maximum.
     return maximum if len(text) > 6 else min(int(text), maximum)
-
-
-def scopes(raw: object, known: tuple[str, ...], default: str) -> str:
-    """OAuth scopes asked for (space-separated), restricted to ``known``; default if none."""
-    if raw is None or raw == "":
-        return default
-    if not isinstance(raw, str):
-        raise Invalid("scope must be text", "scope")
-    asked = storable(raw, "scope").split()
-    unknown = [s for s in asked if s.split(":")[0] not in known]
-    if unknown:
-        raise Invalid(f"Unknown scope: {' '.join(unknown)}", "scope")
-    return " ".join(dict.fromkeys(asked))

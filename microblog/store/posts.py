@@ -30,6 +30,7 @@ def _to_post(row: DictRow) -> Post:
     author = User(
         id=row["author_id"],
         username=row["username"],
+        display_name=row["display_name"],
         description=row["description"],
         posts_count=row["posts_count"],
         followers_count=row["followers_count"],
@@ -55,6 +56,9 @@ def _to_post(row: DictRow) -> Post:
         favourited=row["favourited"],
         reblogged=row["reblogged"],
         bookmarked=row["bookmarked"],
+        spoiler_text=row["spoiler_text"],
+        sensitive=row["sensitive"],
+        tags=tuple(row["tags"]),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from microblog.domain.models import User
+from microblog.domain.models import Access
 from microblog.store.db import Conn, execute, one
 from microblog.store.queries import load
 from microblog.store.users import to_user
@@ -17,19 +17,23 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def create(conn: Conn, token: str, user_id: int, scope: str) -> datetime:
-    """Store a new token; its creation time."""
-    row = await one(
-        conn, SQL["create_token"], {"token_hash": _hash(token), "user_id": user_id, "scope": scope}
-    )
+async def create(
+    conn: Conn, token: str, user_id: int | None, scope: str, app_id: int | None = None
+) -> datetime:
+    """Store a new token (no user: an app-only token); its creation time."""
+    params = {"token_hash": _hash(token), "user_id": user_id, "scope": scope, "app_id": app_id}
+    row = await one(conn, SQL["create_token"], params)
     assert row is not None
     return row["created_at"]  # type: ignore[no-any-return]
 
 
-async def user_for(conn: Conn, token: str) -> User | None:
-    """The user a token belongs to, or None for an unknown or revoked token."""
-    row = await one(conn, SQL["token_user"], {"token_hash": _hash(token)})
-    return None if row is None else to_user(row)
+async def access(conn: Conn, token: str) -> Access | None:
+    """What a token grants, or None for an unknown or revoked token."""
+    row = await one(conn, SQL["token_access"], {"token_hash": _hash(token)})
+    if row is None:
+        return None
+    user = None if row["id"] is None else to_user(row)
+    return Access(user, row["scope"], row["app_id"])
 
 
 async def revoke(conn: Conn, token: str) -> bool:

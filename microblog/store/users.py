@@ -19,6 +19,7 @@ def to_user(row: DictRow) -> User:
     return User(
         id=row["id"],
         username=row["username"],
+        display_name=row["display_name"],
         description=row["description"],
         posts_count=row["posts_count"],
         followers_count=row["followers_count"],

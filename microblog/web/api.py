@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 
-from microblog.domain import rules
-from microblog.domain.errors import Invalid
+from microblog.domain import rules, scopes
+from microblog.domain.errors import Forbidden, Invalid
 from microblog.domain.models import FeedMode, Page, ProfileFilter, User
 from microblog.web import mastodon, params
-from microblog.web.deps import ApiUser, MaybeApiUser, MicroblogDep
+from microblog.web.deps import ApiAccess, MicroblogDep, maybe_scoped, scoped
 from microblog.web.jsonresponse import FastJSONResponse
 from microblog.web.openapi import (
     ACCOUNT_PAGING,
@@ -80,11 +80,19 @@ def _id(raw: str, name: str = "id") -> int:
     summary="Register an account; returns a token",
     **operation(Token, 503, request_body=REGISTER),
 )
-async def register(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
+async def register(request: Request, access: ApiAccess, microblog: MicroblogDep) -> dict[str, Any]:
+    # Mastodon asks for an application's token (client_credentials, write:accounts); the new
+    # account's token then belongs to that application, with its scopes. Without a token
+    # (ours: the sign-up page allows as much) the token gets every scope.
+    if access is not None and not scopes.allows(access.scope, "write:accounts"):
+        raise Forbidden("This action is outside the authorized scopes (it needs write:accounts)")
     values = await params.body(request)
     await limiter(request).signup(request)
     user = await microblog.sign_up(values.get("username"), values.get("password"))
-    return mastodon.token(await microblog.issue_token(user.id))
+    if access is None:
+        return mastodon.token(await microblog.issue_token(user.id))
+    token = await microblog.issue_token(user.id, access.scope, access.app_id)
+    return mastodon.token(token)
 
 
 @router.get(
@@ -92,7 +100,9 @@ async def register(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     summary="The caller's own account",
     **operation(CredentialAccount, auth="required"),
 )
-async def verify_credentials(request: Request, user: ApiUser) -> dict[str, Any]:
+async def verify_credentials(
+    request: Request, user: Annotated[User, scoped("profile")]
+) -> dict[str, Any]:
     return mastodon.credential_account(user, base_url(request))
 
 
@@ -102,7 +112,7 @@ async def verify_credentials(request: Request, user: ApiUser) -> dict[str, Any]:
     **operation(CredentialAccount, auth="required", request_body=CREDENTIALS),
 )
 async def update_credentials(
-    request: Request, user: ApiUser, microblog: MicroblogDep
+    request: Request, user: Annotated[User, scoped("write:accounts")], microblog: MicroblogDep
 ) -> dict[str, Any]:
     values = await params.body(request)
     note = params.optional_text(values, "note")
@@ -120,7 +130,7 @@ DELETE_ACCOUNT = body(["password"], password=text("The account's password, to co
     **operation(Account, auth="required", request_body=DELETE_ACCOUNT),
 )
 async def delete_account(
-    request: Request, user: ApiUser, microblog: MicroblogDep
+    request: Request, user: Annotated[User, scoped("write:accounts")], microblog: MicroblogDep
 ) -> dict[str, Any]:
     # Mastodon has no such endpoint. The password check counts as a log-in attempt.
     values = await params.body(request)
@@ -134,7 +144,11 @@ async def delete_account(
     summary="Find an account by username",
     **operation(Account, 404, params=LOOKUP),
 )
-async def lookup(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
+async def lookup(
+    request: Request,
+    microblog: MicroblogDep,
+    _reader: Annotated[User | None, maybe_scoped("read:accounts")],
+) -> dict[str, Any]:
     acct = request.query_params.get("acct", "").strip()
     if not acct:
         raise Invalid("acct is required", "acct")
@@ -147,7 +161,7 @@ async def lookup(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     **operation(list[Relationship], auth="required", params=RELATIONSHIPS),
 )
 async def relationships(
-    request: Request, user: ApiUser, microblog: MicroblogDep
+    request: Request, user: Annotated[User, scoped("read:follows")], microblog: MicroblogDep
 ) -> list[dict[str, Any]]:
     ids = [_id(v, "id[]") for v in request.query_params.getlist("id[]")]
     ids += [_id(v, "id") for v in request.query_params.getlist("id")]
@@ -159,7 +173,10 @@ async def relationships(
 
 @router.get("/accounts/{account_id}", summary="One account", **operation(Account, 404))
 async def get_account(
-    request: Request, account_id: AccountId, microblog: MicroblogDep
+    request: Request,
+    account_id: AccountId,
+    microblog: MicroblogDep,
+    _reader: Annotated[User | None, maybe_scoped("read:accounts")],
 ) -> dict[str, Any]:
     return mastodon.account(await microblog.user(_id(account_id)), base_url(request))
 
@@ -177,7 +194,9 @@ async def relationship_to(microblog: MicroblogDep, user: User, target_id: int) -
     summary="Follow an account",
     **operation(Relationship, 404, auth="required"),
 )
-async def follow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def follow(
+    account_id: AccountId, user: Annotated[User, scoped("write:follows")], microblog: MicroblogDep
+) -> dict[str, Any]:
     target = await microblog.follow(user.id, _id(account_id))
     return await relationship_to(microblog, user, target.id)
 
@@ -187,7 +206,9 @@ async def follow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) 
     summary="Unfollow an account",
     **operation(Relationship, 404, auth="required"),
 )
-async def unfollow(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def unfollow(
+    account_id: AccountId, user: Annotated[User, scoped("write:follows")], microblog: MicroblogDep
+) -> dict[str, Any]:
     target = await microblog.unfollow(user.id, _id(account_id))
     return await relationship_to(microblog, user, target.id)
 
@@ -207,7 +228,10 @@ def _users_response(request: Request, found: list[User], limit: int) -> FastJSON
     **operation(list[Account], 404, params=ACCOUNT_PAGING, paged=True),
 )
 async def followers(
-    request: Request, account_id: AccountId, microblog: MicroblogDep
+    request: Request,
+    account_id: AccountId,
+    microblog: MicroblogDep,
+    _reader: Annotated[User | None, maybe_scoped("read:accounts")],
 ) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
@@ -221,7 +245,10 @@ async def followers(
     **operation(list[Account], 404, params=ACCOUNT_PAGING, paged=True),
 )
 async def following(
-    request: Request, account_id: AccountId, microblog: MicroblogDep
+    request: Request,
+    account_id: AccountId,
+    microblog: MicroblogDep,
+    _reader: Annotated[User | None, maybe_scoped("read:accounts")],
 ) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
@@ -235,7 +262,10 @@ async def following(
     **operation(list[Status], 404, auth="optional", params=PAGING, paged=True),
 )
 async def account_statuses(
-    request: Request, account_id: AccountId, user: MaybeApiUser, microblog: MicroblogDep
+    request: Request,
+    account_id: AccountId,
+    user: Annotated[User | None, maybe_scoped("read:statuses")],
+    microblog: MicroblogDep,
 ) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     reader = None if user is None else user.id
@@ -258,7 +288,9 @@ async def account_statuses(
     summary="Publish a status (a reply with in_reply_to_id)",
     **operation(Status, 404, auth="required", request_body=STATUS),
 )
-async def create_status(request: Request, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def create_status(
+    request: Request, user: Annotated[User, scoped("write:statuses")], microblog: MicroblogDep
+) -> dict[str, Any]:
     values = await params.body(request)
     rules.only_served_options(values)
     visibility = rules.visibility(values.get("visibility"))
@@ -275,7 +307,10 @@ async def create_status(request: Request, user: ApiUser, microblog: MicroblogDep
     **operation(Status, 404, auth="optional"),
 )
 async def get_status(
-    request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
+    request: Request,
+    status_id: StatusId,
+    user: Annotated[User | None, maybe_scoped("read:statuses")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     reader = None if user is None else user.id
     return mastodon.status(await microblog.post(_id(status_id), reader), base_url(request))
@@ -287,7 +322,10 @@ async def get_status(
     **operation(Status, 403, 404, auth="required"),
 )
 async def delete_status(
-    request: Request, status_id: StatusId, user: ApiUser, microblog: MicroblogDep
+    request: Request,
+    status_id: StatusId,
+    user: Annotated[User, scoped("write:statuses")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     post = await microblog.delete_post(user.id, _id(status_id))
     data = mastodon.status(post, base_url(request))
@@ -301,7 +339,10 @@ async def delete_status(
     **operation(Context, 404, auth="optional"),
 )
 async def status_context(
-    request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
+    request: Request,
+    status_id: StatusId,
+    user: Annotated[User | None, maybe_scoped("read:statuses")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     thread = await microblog.thread(_id(status_id), None if user is None else user.id)
     base = base_url(request)
@@ -319,7 +360,9 @@ async def status_context(
     summary="Home timeline: own posts and followed accounts'",
     **operation(list[Status], auth="required", params=PAGING, paged=True),
 )
-async def home(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
+async def home(
+    request: Request, user: Annotated[User, scoped("read:statuses")], microblog: MicroblogDep
+) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await microblog.feed(user.id, FeedMode.TIMELINE, window, limit))
 
@@ -330,7 +373,7 @@ async def home(request: Request, user: ApiUser, microblog: MicroblogDep) -> Fast
     **operation(list[Status], auth="required", params=PAGING, paged=True),
 )
 async def following_timeline(
-    request: Request, user: ApiUser, microblog: MicroblogDep
+    request: Request, user: Annotated[User, scoped("read:statuses")], microblog: MicroblogDep
 ) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     return _page_response(request, await microblog.feed(user.id, FeedMode.FOLLOWING, window, limit))
@@ -341,7 +384,11 @@ async def following_timeline(
     summary="Every public top-level post (less accounts the caller mutes or blocks)",
     **operation(list[Status], auth="optional", params=PAGING, paged=True),
 )
-async def public(request: Request, user: MaybeApiUser, microblog: MicroblogDep) -> FastJSONResponse:
+async def public(
+    request: Request,
+    user: Annotated[User | None, maybe_scoped("read:statuses")],
+    microblog: MicroblogDep,
+) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     reader = None if user is None else user.id
     return _page_response(request, await microblog.feed(reader, FeedMode.ALL, window, limit))

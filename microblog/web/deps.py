@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from microblog.domain.errors import Forbidden, Unauthenticated
-from microblog.domain.models import User
+from microblog.domain import scopes
+from microblog.domain.errors import Forbidden, Invalid, Unauthenticated
+from microblog.domain.models import Access, User
 from microblog.service import Microblog
 
 CSRF_FIELD = "csrf_token"
@@ -34,34 +35,83 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-async def token_user(request: Request, microblog: MicroblogDep) -> User | None:
-    """The user of the bearer token, or None (no token, or a bad one). Looked up once per
+async def token_access(request: Request, microblog: MicroblogDep) -> Access | None:
+    """What the bearer token grants, or None (no token, or a bad one). Looked up once per
     request: the rate limits and the endpoint share the answer."""
     token = bearer_token(request)
-    return None if token is None else await microblog.user_for_token(token)
+    return None if token is None else await microblog.token_access(token)
+
+
+TokenAccess = Annotated[Access | None, Depends(token_access)]
+
+
+async def token_user(access: TokenAccess) -> User | None:
+    """The user of the bearer token, or None (no token, a bad one, an app-only one)."""
+    return None if access is None else access.user
 
 
 TokenUser = Annotated[User | None, Depends(token_user)]
 
 
-async def api_user_optional(request: Request, user: TokenUser) -> User | None:
-    """The API caller, or None without a token; a bad token is an error, not anonymity."""
-    if user is None and bearer_token(request) is not None:
+async def api_access(request: Request, access: TokenAccess) -> Access | None:
+    """The API caller's grant, or None without a token; a bad token is an error, not
+    anonymity."""
+    if access is None and bearer_token(request) is not None:
         raise Unauthenticated("The access token is invalid")
-    return user
+    return access
 
 
-async def api_user(
-    user: Annotated[User | None, Depends(api_user_optional)],
-) -> User:
-    """The API caller; 401 without a valid token."""
-    if user is None:
-        raise Unauthenticated("The access token is invalid")
-    return user
+ApiAccess = Annotated[Access | None, Depends(api_access)]
 
 
-ApiUser = Annotated[User, Depends(api_user)]
-MaybeApiUser = Annotated[User | None, Depends(api_user_optional)]
+def _check_scope(access: Access, needed: str) -> None:
+    if not scopes.allows(access.scope, needed):
+        raise Forbidden(f"This action is outside the authorized scopes (it needs {needed})")
+
+
+def scoped(needed: str) -> Any:
+    """A dependency for an endpoint that acts as a user: the token's user, when the token
+    holds ``needed`` (Mastodon's scope names); 401 without a valid token, 422 for an
+    app-only token, 403 when the scope is missing."""
+
+    async def caller(access: ApiAccess) -> User:
+        if access is None:
+            raise Unauthenticated("The access token is invalid")
+        if access.user is None:
+            raise Invalid("This method requires an authenticated user")
+        _check_scope(access, needed)
+        return access.user
+
+    caller.__name__ = f"scoped_{needed.replace(':', '_')}"
+    return Depends(caller)
+
+
+def maybe_scoped(needed: str) -> Any:
+    """As ``scoped`` for an endpoint anyone may call: None without a token or with an
+    app-only one (the public view), but a token lacking ``needed`` is refused (403)."""
+
+    async def caller(access: ApiAccess) -> User | None:
+        if access is None:
+            return None
+        _check_scope(access, needed)
+        return access.user
+
+    caller.__name__ = f"maybe_scoped_{needed.replace(':', '_')}"
+    return Depends(caller)
+
+
+def app_scoped(needed: str) -> Any:
+    """A dependency for an endpoint an application calls on its own behalf (registering
+    an account): the grant of a token, app-only or not, that holds ``needed``."""
+
+    async def caller(access: ApiAccess) -> Access:
+        if access is None:
+            raise Unauthenticated("The access token is invalid")
+        _check_scope(access, needed)
+        return access
+
+    caller.__name__ = f"app_scoped_{needed.replace(':', '_')}"
+    return Depends(caller)
 
 
 async def page_user_optional(request: Request, microblog: MicroblogDep) -> User | None:

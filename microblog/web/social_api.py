@@ -4,7 +4,7 @@ mutes, notifications and the notifications marker, shaped like Mastodon's."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -15,7 +15,7 @@ from microblog.domain.models import Post, User, Visibility
 from microblog.social import Listing
 from microblog.web import mastodon, params
 from microblog.web.api import STORABLE, base_url, relationship_to
-from microblog.web.deps import ApiUser, MaybeApiUser, MicroblogDep
+from microblog.web.deps import MicroblogDep, maybe_scoped, scoped
 from microblog.web.jsonresponse import FastJSONResponse
 from microblog.web.openapi import (
     ACCOUNT_ROW_PAGING,
@@ -83,12 +83,15 @@ async def _status_verb(request: Request, verb: Verb, user: User, status_id: str)
     return mastodon.status(post, base_url(request))
 
 
-def _status_route(path: str, summary: str, verb_name: str) -> None:
+def _status_route(path: str, summary: str, verb_name: str, scope: str) -> None:
     async def endpoint(
-        request: Request, status_id: StatusId, user: ApiUser, microblog: MicroblogDep
+        request: Request, status_id: StatusId, user: User, microblog: MicroblogDep
     ) -> dict[str, Any]:
         return await _status_verb(request, getattr(microblog, verb_name), user, status_id)
 
+    # The scope differs per route; annotations are strings here (``from __future__``), which
+    # FastAPI resolves in the module's globals, so the dependency is set as an object.
+    endpoint.__annotations__["user"] = Annotated[User, scoped(scope)]
     endpoint.__name__ = verb_name
     router.post(
         f"/statuses/{{status_id}}/{path}",
@@ -97,11 +100,11 @@ def _status_route(path: str, summary: str, verb_name: str) -> None:
     )(endpoint)
 
 
-_status_route("favourite", "Favourite a status (again is fine)", "favourite")
-_status_route("unfavourite", "Undo a favourite", "unfavourite")
-_status_route("unreblog", "Undo a boost; returns the boosted status", "unreblog")
-_status_route("bookmark", "Bookmark a status (again is fine)", "bookmark")
-_status_route("unbookmark", "Remove a bookmark", "unbookmark")
+_status_route("favourite", "Favourite a status (again is fine)", "favourite", "write:favourites")
+_status_route("unfavourite", "Undo a favourite", "unfavourite", "write:favourites")
+_status_route("unreblog", "Undo a boost; returns the boosted status", "unreblog", "write:statuses")
+_status_route("bookmark", "Bookmark a status (again is fine)", "bookmark", "write:bookmarks")
+_status_route("unbookmark", "Remove a bookmark", "unbookmark", "write:bookmarks")
 
 
 @router.post(
@@ -111,7 +114,10 @@ _status_route("unbookmark", "Remove a bookmark", "unbookmark")
     **operation(Status, 403, 404, auth="required", request_body=REBLOG),
 )
 async def reblog(
-    request: Request, status_id: StatusId, user: ApiUser, microblog: MicroblogDep
+    request: Request,
+    status_id: StatusId,
+    user: Annotated[User, scoped("write:statuses")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     # A boost takes its post's visibility. Mastodon's `visibility` option can only narrow
     # it: public and unlisted are the same for a boost (no public timeline lists boosts);
@@ -150,7 +156,10 @@ async def _who(request: Request, rows: Who, user: User | None, status_id: str) -
     **operation(list[Account], 404, auth="optional", params=ACCOUNT_ROW_PAGING, paged=True),
 )
 async def favourited_by(
-    request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
+    request: Request,
+    status_id: StatusId,
+    user: Annotated[User | None, maybe_scoped("read:accounts")],
+    microblog: MicroblogDep,
 ) -> FastJSONResponse:
     return await _who(request, microblog.favourited_by, user, status_id)
 
@@ -161,7 +170,10 @@ async def favourited_by(
     **operation(list[Account], 404, auth="optional", params=ACCOUNT_ROW_PAGING, paged=True),
 )
 async def reblogged_by(
-    request: Request, status_id: StatusId, user: MaybeApiUser, microblog: MicroblogDep
+    request: Request,
+    status_id: StatusId,
+    user: Annotated[User | None, maybe_scoped("read:accounts")],
+    microblog: MicroblogDep,
 ) -> FastJSONResponse:
     return await _who(request, microblog.reblogged_by, user, status_id)
 
@@ -171,7 +183,9 @@ async def reblogged_by(
     summary="The caller's favourites, newest first",
     **operation(list[Status], auth="required", params=ROW_PAGING, paged=True),
 )
-async def favourites(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
+async def favourites(
+    request: Request, user: Annotated[User, scoped("read:favourites")], microblog: MicroblogDep
+) -> FastJSONResponse:
     limit = params.limit(request)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     return _statuses(request, await microblog.favourites(user.id, max_id, limit), limit)
@@ -182,7 +196,9 @@ async def favourites(request: Request, user: ApiUser, microblog: MicroblogDep) -
     summary="The caller's bookmarks, newest first",
     **operation(list[Status], auth="required", params=ROW_PAGING, paged=True),
 )
-async def bookmarks(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
+async def bookmarks(
+    request: Request, user: Annotated[User, scoped("read:bookmarks")], microblog: MicroblogDep
+) -> FastJSONResponse:
     limit = params.limit(request)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     return _statuses(request, await microblog.bookmarks(user.id, max_id, limit), limit)
@@ -196,7 +212,9 @@ async def bookmarks(request: Request, user: ApiUser, microblog: MicroblogDep) ->
     summary="Block an account: follows both ways end; each stops seeing the other",
     **operation(Relationship, 404, auth="required"),
 )
-async def block(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def block(
+    account_id: AccountId, user: Annotated[User, scoped("write:blocks")], microblog: MicroblogDep
+) -> dict[str, Any]:
     target = _id(account_id)
     await microblog.block(user.id, target)
     return await relationship_to(microblog, user, target)
@@ -207,7 +225,9 @@ async def block(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -
     summary="Lift a block",
     **operation(Relationship, 404, auth="required"),
 )
-async def unblock(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def unblock(
+    account_id: AccountId, user: Annotated[User, scoped("write:blocks")], microblog: MicroblogDep
+) -> dict[str, Any]:
     target = _id(account_id)
     await microblog.unblock(user.id, target)
     return await relationship_to(microblog, user, target)
@@ -219,7 +239,10 @@ async def unblock(account_id: AccountId, user: ApiUser, microblog: MicroblogDep)
     **operation(Relationship, 404, auth="required", request_body=MUTE),
 )
 async def mute(
-    request: Request, account_id: AccountId, user: ApiUser, microblog: MicroblogDep
+    request: Request,
+    account_id: AccountId,
+    user: Annotated[User, scoped("write:mutes")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     values = await params.body(request)
     duration = values.get("duration")
@@ -247,7 +270,9 @@ def _flag(value: object, default: bool) -> bool:
     summary="Lift a mute",
     **operation(Relationship, 404, auth="required"),
 )
-async def unmute(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def unmute(
+    account_id: AccountId, user: Annotated[User, scoped("write:mutes")], microblog: MicroblogDep
+) -> dict[str, Any]:
     target = _id(account_id)
     await microblog.unmute(user.id, target)
     return await relationship_to(microblog, user, target)
@@ -258,7 +283,9 @@ async def unmute(account_id: AccountId, user: ApiUser, microblog: MicroblogDep) 
     summary="Accounts the caller blocks, newest block first",
     **operation(list[Account], auth="required", params=ACCOUNT_ROW_PAGING, paged=True),
 )
-async def blocks(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
+async def blocks(
+    request: Request, user: Annotated[User, scoped("read:blocks")], microblog: MicroblogDep
+) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     return _accounts(request, await microblog.blocked(user.id, max_id, limit), limit)
@@ -269,7 +296,9 @@ async def blocks(request: Request, user: ApiUser, microblog: MicroblogDep) -> Fa
     summary="Accounts the caller mutes, newest mute first",
     **operation(list[Account], auth="required", params=ACCOUNT_ROW_PAGING, paged=True),
 )
-async def mutes(request: Request, user: ApiUser, microblog: MicroblogDep) -> FastJSONResponse:
+async def mutes(
+    request: Request, user: Annotated[User, scoped("read:mutes")], microblog: MicroblogDep
+) -> FastJSONResponse:
     limit = params.limit(request, 40, 80)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     return _accounts(request, await microblog.muted(user.id, max_id, limit), limit)
@@ -284,7 +313,7 @@ async def mutes(request: Request, user: ApiUser, microblog: MicroblogDep) -> Fas
     **operation(list[Notification], auth="required", params=NOTIFICATION_PAGING, paged=True),
 )
 async def notifications(
-    request: Request, user: ApiUser, microblog: MicroblogDep
+    request: Request, user: Annotated[User, scoped("read:notifications")], microblog: MicroblogDep
 ) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request, 40, 80)
     query = request.query_params
@@ -319,7 +348,9 @@ async def notifications(
     summary="How many notifications are newer than the notifications marker",
     **operation(UnreadCount, auth="required"),
 )
-async def unread_count(user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def unread_count(
+    user: Annotated[User, scoped("read:notifications")], microblog: MicroblogDep
+) -> dict[str, Any]:
     return {"count": await microblog.unread_notifications(user.id)}
 
 
@@ -328,7 +359,9 @@ async def unread_count(user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]
     summary="Delete every notification of the caller's",
     **operation(Empty, auth="required"),
 )
-async def clear(user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def clear(
+    user: Annotated[User, scoped("write:notifications")], microblog: MicroblogDep
+) -> dict[str, Any]:
     await microblog.clear_notifications(user.id)
     return {}
 
@@ -339,7 +372,10 @@ async def clear(user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
     **operation(Notification, 404, auth="required"),
 )
 async def notification(
-    request: Request, notification_id: StatusId, user: ApiUser, microblog: MicroblogDep
+    request: Request,
+    notification_id: StatusId,
+    user: Annotated[User, scoped("read:notifications")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     shown = await microblog.notification(user.id, _id(notification_id))
     return mastodon.notification(shown, base_url(request))
@@ -351,7 +387,9 @@ async def notification(
     **operation(Empty, 404, auth="required"),
 )
 async def dismiss(
-    notification_id: StatusId, user: ApiUser, microblog: MicroblogDep
+    notification_id: StatusId,
+    user: Annotated[User, scoped("write:notifications")],
+    microblog: MicroblogDep,
 ) -> dict[str, Any]:
     await microblog.dismiss_notification(user.id, _id(notification_id))
     return {}
@@ -371,7 +409,9 @@ def _markers(found: Mapping[str, int], asked: Sequence[str]) -> dict[str, Any]:
     summary="Where the caller stopped reading the home timeline and notifications",
     **operation(Markers, auth="required", params=MARKER_TIMELINES),
 )
-async def markers(request: Request, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def markers(
+    request: Request, user: Annotated[User, scoped("read:statuses")], microblog: MicroblogDep
+) -> dict[str, Any]:
     asked = request.query_params.getlist("timeline[]") + request.query_params.getlist("timeline")
     return _markers(await microblog.set_markers(user.id, {}), asked)
 
@@ -381,7 +421,9 @@ async def markers(request: Request, user: ApiUser, microblog: MicroblogDep) -> d
     summary="Move the home and notifications markers (forward only)",
     **operation(Markers, auth="required", request_body=MARKER),
 )
-async def set_marker(request: Request, user: ApiUser, microblog: MicroblogDep) -> dict[str, Any]:
+async def set_marker(
+    request: Request, user: Annotated[User, scoped("write:statuses")], microblog: MicroblogDep
+) -> dict[str, Any]:
     values = await params.body(request)
     upto: dict[str, int] = {}
     for timeline in ("home", "notifications"):

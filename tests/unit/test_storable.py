@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from microblog.domain import rules
+from microblog.domain import rules, scopes
 from microblog.domain.errors import Invalid
 
 REFUSED = [
@@ -62,7 +62,7 @@ def test_the_rules_refuse_them_with_their_own_labels() -> None:
         (lambda: rules.description("hi\x00"), "Description contains"),
         (lambda: rules.username("bob\x00"), "Username contains"),
         (lambda: rules.password("long enough\x00"), "Password contains"),
-        (lambda: rules.scopes("read\x00", ("read",), "read"), "scope contains"),
+        (lambda: scopes.parse("read\x00"), "scope contains"),
     ]
     for call, start in cases:
         with pytest.raises(Invalid) as caught:

@@ -67,6 +67,8 @@ DELETE FROM posts WHERE id = %(id)s AND author_id = %(author_id)s RETURNING id;
 -- (%(reader_id)s may be NULL); only those the reader may see when %(check)s. The caller
 -- restores the order. replies_count counts public and unlisted replies, as Mastodon does.
 SELECT p.id, p.content, p.parent_id, p.created_at, p.visibility, p.reblog_of_id,
+       p.spoiler_text, p.sensitive,
+       ARRAY(SELECT t.tag FROM post_tags t WHERE t.post_id = p.id ORDER BY t.tag) AS tags,
        (SELECT count(*) FROM posts r
         WHERE r.parent_id = p.id AND r.visibility IN ('public', 'unlisted')) AS replies_count,
        (SELECT count(*) FROM favourites f WHERE f.post_id = p.id) AS favourites_count,
@@ -81,8 +83,8 @@ SELECT p.id, p.content, p.parent_id, p.created_at, p.visibility, p.reblog_of_id,
              WHERE m.post_id = p.id ORDER BY mu.id) AS mention_ids,
        ARRAY(SELECT mu.username FROM mentions m JOIN users mu ON mu.id = m.user_id
              WHERE m.post_id = p.id ORDER BY mu.id) AS mention_names,
-       u.id AS author_id, u.username, u.description, u.posts_count, u.followers_count,
-       u.following_count, u.created_at AS author_created_at,
+       u.id AS author_id, u.username, u.display_name, u.description, u.posts_count,
+       u.followers_count, u.following_count, u.created_at AS author_created_at,
        parent.author_id AS parent_author_id, pu.username AS parent_username
 FROM posts p
 JOIN users u ON u.id = p.author_id

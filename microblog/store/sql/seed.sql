@@ -33,7 +33,8 @@ REFRESH MATERIALIZED VIEW user_feeds;
 -- of being maintained, or checked, row by row; follows' primary key too, as 25M ordered
 -- inserts into it cost more than sorting the rows once. Recreated by seed_create_indexes
 -- and seed_add_foreign_keys exactly as the migrations define them.
-DROP INDEX posts_author_id_id_idx, posts_parent_id_idx, follows_followed_id_follower_id_idx;
+DROP INDEX posts_author_id_id_idx, posts_parent_id_idx, follows_followed_id_follower_id_idx,
+    posts_content_fts;
 ALTER TABLE posts DROP CONSTRAINT posts_author_id_fkey;
 ALTER TABLE follows DROP CONSTRAINT follows_pkey,
                     DROP CONSTRAINT follows_follower_id_fkey,
@@ -78,10 +79,11 @@ SELECT setval(pg_get_serial_sequence('users', 'id'),
 
 -- name: seed_create_indexes
 -- The same names and definitions as the migrations (0001_core.py; the per-author index as
--- 0008_social.py redefines it, covering what the feed filters read).
+-- 0008_social.py redefines it, covering what the feed filters read; search, 0009_clients.py).
 CREATE INDEX posts_author_id_id_idx ON posts (author_id, id DESC)
     INCLUDE (visibility, reblog_author_id);
 CREATE INDEX posts_parent_id_idx ON posts (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX posts_content_fts ON posts USING gin (to_tsvector('simple', content));
 CREATE INDEX follows_followed_id_follower_id_idx ON follows (followed_id, follower_id);
 ALTER TABLE follows ADD CONSTRAINT follows_pkey PRIMARY KEY (follower_id, followed_id);
 

@@ -39,7 +39,7 @@ SELECT t.id,
 FROM unnest(%(ids)s::bigint[]) AS t(id);
 
 -- name: blocks_page
-SELECT b.id AS row_id, u.id, u.username, u.description, u.posts_count, u.followers_count,
+SELECT b.id AS row_id, u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count,
        u.following_count, u.created_at
 FROM blocks b JOIN users u ON u.id = b.target_id
 WHERE b.user_id = %(user_id)s AND b.id < %(max_id)s
@@ -47,7 +47,7 @@ ORDER BY b.id DESC
 LIMIT %(limit)s;
 
 -- name: mutes_page
-SELECT m.id AS row_id, u.id, u.username, u.description, u.posts_count, u.followers_count,
+SELECT m.id AS row_id, u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count,
        u.following_count, u.created_at
 FROM mutes m JOIN users u ON u.id = m.target_id
 WHERE m.user_id = %(user_id)s AND m.id < %(max_id)s
@@ -83,7 +83,7 @@ ORDER BY k.id DESC
 LIMIT %(limit)s;
 
 -- name: favourited_by
-SELECT f.id AS row_id, u.id, u.username, u.description, u.posts_count, u.followers_count,
+SELECT f.id AS row_id, u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count,
        u.following_count, u.created_at
 FROM favourites f JOIN users u ON u.id = f.user_id
 WHERE f.post_id = %(post_id)s AND f.id < %(max_id)s
@@ -91,7 +91,7 @@ ORDER BY f.id DESC
 LIMIT %(limit)s;
 
 -- name: reblogged_by
-SELECT b.id AS row_id, u.id, u.username, u.description, u.posts_count, u.followers_count,
+SELECT b.id AS row_id, u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count,
        u.following_count, u.created_at
 FROM posts b JOIN users u ON u.id = b.author_id
 WHERE b.reblog_of_id = %(post_id)s AND b.id < %(max_id)s

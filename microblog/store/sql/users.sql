@@ -2,14 +2,14 @@
 INSERT INTO users (username, password_digest)
 VALUES (%(username)s, %(password_digest)s)
 ON CONFLICT DO NOTHING
-RETURNING id, username, description, posts_count, followers_count, following_count, created_at;
+RETURNING id, username, display_name, description, posts_count, followers_count, following_count, created_at;
 
 -- name: user_by_id
-SELECT id, username, description, posts_count, followers_count, following_count, created_at
+SELECT id, username, display_name, description, posts_count, followers_count, following_count, created_at
 FROM users WHERE id = %(id)s;
 
 -- name: user_by_username
-SELECT id, username, description, posts_count, followers_count, following_count, created_at
+SELECT id, username, display_name, description, posts_count, followers_count, following_count, created_at
 FROM users WHERE lower(username) = lower(%(username)s);
 
 -- name: credentials_by_username
@@ -21,7 +21,7 @@ UPDATE users SET password_digest = %(password_digest)s WHERE id = %(id)s;
 -- name: update_description
 UPDATE users SET description = %(description)s, updated_at = now()
 WHERE id = %(id)s
-RETURNING id, username, description, posts_count, followers_count, following_count, created_at;
+RETURNING id, username, display_name, description, posts_count, followers_count, following_count, created_at;
 
 -- name: touch_active
 -- Reader activity, at most once a minute per user so reads do not turn into writes.
@@ -29,7 +29,7 @@ UPDATE users SET last_active_at = now()
 WHERE id = %(id)s AND last_active_at < now() - interval '1 minute';
 
 -- name: followers_page
-SELECT u.id, u.username, u.description, u.posts_count, u.followers_count, u.following_count,
+SELECT u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count, u.following_count,
        u.created_at
 FROM follows f JOIN users u ON u.id = f.follower_id
 WHERE f.followed_id = %(user_id)s AND f.follower_id < %(max_id)s
@@ -37,7 +37,7 @@ ORDER BY f.follower_id DESC
 LIMIT %(limit)s;
 
 -- name: following_page
-SELECT u.id, u.username, u.description, u.posts_count, u.followers_count, u.following_count,
+SELECT u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count, u.following_count,
        u.created_at
 FROM follows f JOIN users u ON u.id = f.followed_id
 WHERE f.follower_id = %(user_id)s AND f.followed_id < %(max_id)s
@@ -87,5 +87,5 @@ DELETE FROM users WHERE id = %(id)s RETURNING id;
 SELECT id, username FROM users WHERE lower(username) = ANY(%(names)s) ORDER BY id;
 
 -- name: users_by_ids
-SELECT id, username, description, posts_count, followers_count, following_count, created_at
+SELECT id, username, display_name, description, posts_count, followers_count, following_count, created_at
 FROM users WHERE id = ANY(%(ids)s);
