@@ -15,7 +15,17 @@ from starlette.middleware.sessions import SessionMiddleware
 from microblog import __version__
 from microblog.runtime import open_runtime
 from microblog.settings import Settings
-from microblog.web import api, errors, oauth, pages, ratelimit, social_api
+from microblog.web import (
+    api,
+    avatars,
+    client_api,
+    errors,
+    oauth,
+    pages,
+    ratelimit,
+    search_api,
+    social_api,
+)
 from microblog.web.bodylimit import BodyLimit
 from microblog.web.headers import SecurityHeaders
 
@@ -65,6 +75,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(social_api.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(api.v2, dependencies=ratelimit.API_LIMITS)
     app.include_router(oauth.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(search_api.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(client_api.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(avatars.router)
     app.include_router(pages.router, dependencies=ratelimit.PAGE_LIMITS)
     # Middleware added last runs first: security headers go on every answer, 500s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -22,11 +22,13 @@ from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
 from microblog import passwords
+from microblog.apps import AppVerbs
 from microblog.domain import rules, scopes
 from microblog.domain.errors import Forbidden, Invalid, NotFound
 from microblog.domain.models import Access, FeedMode, Page, Post, ProfileFilter, User, Visibility
 from microblog.domain.types import Conn, Window
 from microblog.feeds import FeedChange, FeedEngine
+from microblog.search import SearchVerbs
 from microblog.social import SocialVerbs
 from microblog.store import follows, notifications, posts, sessions, social, tokens, users
 
@@ -57,7 +59,7 @@ class Token:
     created_at: datetime
 
 
-class Microblog(SocialVerbs):
+class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
     """Accounts, posts, follows and feeds over one connection pool and one feed engine
     (boosts, favourites, bookmarks, blocks, mutes and notifications: ``SocialVerbs``)."""
 

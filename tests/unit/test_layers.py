@@ -22,6 +22,8 @@ LAYERS = {
     "jobs": 4,
     "service": 4,
     "social": 4,
+    "apps": 4,
+    "search": 4,
     "web": 5,
     "runtime": 6,
     "app": 7,
