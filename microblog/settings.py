@@ -75,6 +75,12 @@ class Settings:
         100, "Most new posts one background job takes from the outbox (fan-out, cache)."
     )
     feed_cache: str = _setting("off", "Cache of hot first pages: redis or off.")
+    live_bus: str = _setting(
+        "redis", "What carries live events between processes: redis (pub/sub) or postgres."
+    )
+    stream_heartbeat_seconds: int = _setting(
+        15, "Seconds between the heartbeats of an event stream (streaming API, live pages)."
+    )
     feed_cache_ttl_seconds: int = _setting(60, "Lifetime of a cached first page.")
     active_days: int = _setting(7, "hybrid: readers active within this many days are pushed.")
     celebrity_followers: int = _setting(
@@ -196,6 +202,8 @@ class Settings:
         """Refuse feed settings out of range."""
         if self.feed_cache not in {"redis", "off"}:
             raise SettingsError("MICROBLOG_FEED_CACHE must be redis or off")
+        if self.live_bus not in {"redis", "postgres"}:
+            raise SettingsError("MICROBLOG_LIVE_BUS must be redis or postgres")
         if not 0 <= self.feed_rollout_percent <= 100:
             raise SettingsError("MICROBLOG_FEED_ROLLOUT_PERCENT must be between 0 and 100")
         for name, value in (

@@ -19,7 +19,7 @@ from microblog.domain import rules
 from microblog.domain.errors import Forbidden, Invalid, NotFound
 from microblog.domain.models import Post, Relations, User, Visibility
 from microblog.domain.types import Conn, Window
-from microblog.feeds import FeedChange
+from microblog.feeds import FeedChange, FeedEngine
 from microblog.store import follows, notifications, posts, social, users
 from microblog.store.notifications import Notification
 from microblog.store.posts import PostRef
@@ -49,6 +49,7 @@ class SocialVerbs:
     """Boosts, favourites, bookmarks, blocks, mutes and notifications (mixed into Microblog)."""
 
     pool: AsyncConnectionPool[Conn]
+    engine: FeedEngine
 
     async def _write(self, work: Callable[[Conn, FeedChange], Awaitable[T]]) -> T:
         raise NotImplementedError  # Microblog's
@@ -69,7 +70,11 @@ class SocialVerbs:
                 boost_id = await posts.boost_by(conn, user_id, target.id)
             else:
                 await change.post_created(boost_id, user_id, top_level=False)
-                await notifications.notify(conn, [target.author_id], user_id, "reblog", target.id)
+                await change.notified(
+                    await notifications.notify(
+                        conn, [target.author_id], user_id, "reblog", target.id
+                    )
+                )
             assert boost_id is not None
             return await posts.get(conn, boost_id, user_id)
 
@@ -114,15 +119,19 @@ class SocialVerbs:
         self,
         user_id: int,
         post_id: int,
-        change: Callable[[Conn, int, int], Awaitable[bool]],
+        mark: Callable[[Conn, int, int], Awaitable[bool]],
         notify: str | None = None,
         retract: str | None = None,
     ) -> Post:
-        async with self.pool.connection() as conn, conn.transaction():
+        # The engine's change only for its after-commit work: the live notification.
+        async with self.pool.connection() as conn, self.engine.change(conn) as change:
             target = await _original(conn, post_id, user_id)
-            if await change(conn, user_id, target.id):
+            if await mark(conn, user_id, target.id):
                 if notify:
-                    await notifications.notify(conn, [target.author_id], user_id, notify, target.id)
+                    made = await notifications.notify(
+                        conn, [target.author_id], user_id, notify, target.id
+                    )
+                    await change.notified(made)
                 if retract:
                     await notifications.retract(
                         conn, [target.author_id], user_id, retract, target.id

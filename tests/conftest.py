@@ -35,8 +35,8 @@ ADMIN_URL = os.environ.get(
 )
 # The core tables; every feed strategy empties its own state (``forget``).
 TABLES = (
-    "users, posts, follows, api_tokens, sessions, feed_outbox, procrastinate_jobs, "
-    "procrastinate_events, procrastinate_periodic_defers"
+    "users, posts, follows, api_tokens, oauth_apps, sessions, feed_outbox, "
+    "procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers"
 )
 
 

@@ -42,6 +42,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "MICROBLOG_REDIS_URL": settings.redis_url,
         "MICROBLOG_FEED_STRATEGY": settings.feed_strategy,
         "MICROBLOG_FEED_CACHE": settings.feed_cache,
+        "MICROBLOG_LIVE_BUS": settings.live_bus,
         "MICROBLOG_FEED_CAP": str(settings.feed_cap),
         "MICROBLOG_ACTIVE_DAYS": str(settings.active_days),
         "MICROBLOG_CELEBRITY_FOLLOWERS": str(settings.celebrity_followers),

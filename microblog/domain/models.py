@@ -77,6 +77,7 @@ class Post:
     spoiler_text: str = ""
     sensitive: bool = False
     tags: tuple[str, ...] = ()
+    edited_at: datetime | None = None
 
     @property
     def shown(self) -> Post:
@@ -95,11 +96,25 @@ class Relations:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteUsage:
+    """How many accounts the server has (and how many read their timeline in the last 30
+    and 180 days), and how many posts they made (boosts too, as profiles count them):
+    nodeinfo's usage."""
+
+    users: int
+    active_month: int
+    active_halfyear: int
+    posts: int
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileFilter:
-    """What a profile's list leaves out (Mastodon's ``exclude_reblogs``/``exclude_replies``)."""
+    """What a profile's list leaves out (Mastodon's ``exclude_reblogs``/``exclude_replies``),
+    or keeps only (``tagged``: posts with that hashtag, its name as stored)."""
 
     exclude_reblogs: bool = False
     exclude_replies: bool = False
+    tagged: str | None = None
 
 
 class FeedMode(enum.StrEnum):

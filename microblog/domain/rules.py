@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Container, Mapping
 
 from microblog.domain.errors import Invalid
@@ -85,6 +86,102 @@ def mentioned_names(content: str) -> list[str]:
     return list(seen.values())
 
 
+# Hashtags (posts and clients) ---------------------------------------------------------------
+# A hashtag: # and a name of letters, digits and underscores with at least one letter, not
+# inside a word, a URL path or after ")" (Mastodon's rule, roughly). Names are compared and
+# stored normalised (NFKC, lower case), at most 100 characters.
+HASHTAG = re.compile(r"(?<![\w/)])#(\w*[^\W\d_]\w*)")
+_TAG_NAME = re.compile(r"\w*[^\W\d_]\w*")
+MAX_TAG_CHARS = 100
+
+
+def tag_name(raw: str) -> str | None:
+    """A hashtag's name as stored (NFKC, lower case, no leading ``#``), or None when it is
+    no hashtag name (no letter, a character besides letters, digits and ``_``, too long)."""
+    name = unicodedata.normalize("NFKC", raw.removeprefix("#")).lower()
+    if len(name) > MAX_TAG_CHARS or not _TAG_NAME.fullmatch(name):
+        return None
+    return name
+
+
+def hashtags(content: str) -> list[str]:
+    """The hashtags of a post's text (``#name``), normalised, first one first, once each."""
+    seen: dict[str, None] = {}
+    for raw in HASHTAG.findall(content):
+        name = tag_name(raw)
+        if name is not None:
+            seen.setdefault(name)
+    return list(seen)
+
+
+# Content warnings, display names, idempotency keys ------------------------------------------
+MAX_SPOILER_CHARS = 100
+MAX_DISPLAY_NAME_CHARS = 30
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+_TRUE = frozenset({"true", "1", "on", "yes"})
+_FALSE = frozenset({"false", "0", "off", "no", ""})
+
+
+def spoiler_text(raw: object) -> str:
+    """A post's content warning: trimmed, at most 100 characters; empty when not given."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise Invalid("spoiler_text must be text", "spoiler_text")
+    text = _text(storable(raw, "spoiler_text", "Content warning"))
+    if len(text) > MAX_SPOILER_CHARS:
+        raise Invalid(
+            f"Content warning is {len(text)} characters; the limit is {MAX_SPOILER_CHARS}",
+            "spoiler_text",
+        )
+    return text
+
+
+def boolean(raw: object, name: str) -> bool:
+    """A boolean parameter as clients send it: JSON true/false (or 1/0), or ``true``/``1``/
+    ``on`` and ``false``/``0``/``off`` (any case) in a form; absent is false."""
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str):
+        folded = raw.strip().lower()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+    raise Invalid(f"{name} must be true or false", name)
+
+
+def display_name(raw: object) -> str:
+    """A display name: trimmed, one line, at most 30 characters; empty clears it."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise Invalid("Display name must be text", "display_name")
+    text = _text(storable(raw, "display_name", "Display name"))
+    if "\n" in text or "\r" in text or "\t" in text:
+        raise Invalid("Display name must be one line", "display_name")
+    if len(text) > MAX_DISPLAY_NAME_CHARS:
+        raise Invalid(
+            f"Display name is limited to {MAX_DISPLAY_NAME_CHARS} characters", "display_name"
+        )
+    return text
+
+
+def idempotency_key(raw: str | None) -> str | None:
+    """An ``Idempotency-Key`` header's value (at most 255 characters), or None without one."""
+    if raw is None or not raw.strip():
+        return None
+    key = storable(raw, "Idempotency-Key").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_CHARS:
+        raise Invalid(
+            f"Idempotency-Key is limited to {MAX_IDEMPOTENCY_KEY_CHARS} characters",
+            "Idempotency-Key",
+        )
+    return key
+
+
 def visibility(raw: object) -> Visibility:
     """A post's visibility (Mastodon's names; public when not given), or ``Invalid``."""
     if raw is None or raw == "":
@@ -97,10 +194,9 @@ def visibility(raw: object) -> Visibility:
 
 
 # Options of Mastodon's "post a status" that this server does not serve yet. Accepting and
-# ignoring one would do something else than asked: a content warning dropped, a scheduled
-# post out at once. They are refused until served.
+# ignoring one would do something else than asked: a scheduled post out at once, a poll
+# without its choices. They are refused until served.
 UNSERVED_STATUS_OPTIONS = {
-    "spoiler_text": "content warnings are not served yet",
     "scheduled_at": "scheduled posts are not served yet",
     "media_ids": "media attachments are not served",
     "media_ids[]": "media attachments are not served",

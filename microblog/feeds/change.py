@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from microblog.domain.types import Conn
+from microblog.feeds import live
 from microblog.feeds.base import FeedJobs, FeedStrategy
 from microblog.store import follows, outbox
+from microblog.store.bus import Bus, Message
 from microblog.store.cache import FeedCache
 
 
@@ -29,12 +31,18 @@ class FeedChange:
     jobs: FeedJobs
     cache: FeedCache | None
     background_posts: bool
+    bus: Bus | None = None
     stale_readers: set[int] = field(default_factory=set)
     stale_everyone: bool = False
     # Account deletions: every cache key of the accounts goes, and so does every page of
     # their followers (those who read lately: others have none) that may show their posts.
     gone_readers: set[int] = field(default_factory=set)
     gone_audience: set[int] = field(default_factory=set)
+    # Said on the live bus after the commit (see ``live_messages``).
+    created: list[int] = field(default_factory=list)
+    deleted: list[tuple[int, int, bool]] = field(default_factory=list)
+    edited: list[int] = field(default_factory=list)
+    notifications: list[tuple[int, int]] = field(default_factory=list)
     _open: bool = True
 
     def _check_open(self) -> None:
@@ -50,14 +58,29 @@ class FeedChange:
             await self.jobs.posts_published(self.conn, [post_id])
         self.stale_readers.add(author_id)
         self.stale_everyone |= top_level
+        self.created.append(post_id)
 
-    async def post_deleted(self, post_id: int, author_id: int) -> None:
-        """A post was deleted: removed from feed state and followers' pages by a job."""
+    async def post_deleted(self, post_id: int, author_id: int, public: bool = False) -> None:
+        """A post was deleted: removed from feed state and followers' pages by a job.
+        ``public``: it was a public post, not a boost (the public streams showed it)."""
         self._check_open()
         if self.background_posts:
             await self.jobs.post_deleted(self.conn, post_id, author_id)
         self.stale_readers.add(author_id)
         self.stale_everyone = True
+        self.deleted.append((post_id, author_id, public))
+
+    async def post_edited(self, post_id: int, *readers: int) -> None:
+        """A post's text changed (no feed holds text: nothing to maintain); ``readers``
+        (whose mention of it came or went) may see it differently in their cached pages."""
+        self._check_open()
+        self.stale_readers.update(readers)
+        self.edited.append(post_id)
+
+    async def notified(self, made: Sequence[tuple[int, int]]) -> None:
+        """Notifications were made: (id, recipient) of each, for the live streams."""
+        self._check_open()
+        self.notifications.extend(made)
 
     async def followed(self, follower_id: int, followed_id: int) -> None:
         """A follow was added."""
@@ -95,7 +118,27 @@ class FeedChange:
         self.gone_readers.add(user_id)
         self.stale_everyone = True
 
+    def live_messages(self) -> list[Message]:
+        """What the live bus hears of this change once it is committed: new posts when they
+        are in the feeds already (no fan-out job; else the job says it, see
+        ``FeedEngine.process_posts``), deletions and notifications."""
+        said: list[Message] = []
+        if self.created and not self.background_posts:
+            said.append(live.posts_message(self.created))
+        said += [live.delete_message(*deleted) for deleted in self.deleted]
+        if self.edited:
+            said.append(live.edited_message(self.edited))
+        if self.notifications:
+            said.append(live.notifications_message(self.notifications))
+        return said
+
+    async def _committing(self) -> None:
+        if self.bus is not None:
+            await self.bus.publish_in(self.conn, self.live_messages())
+
     async def _committed(self) -> None:
+        if self.bus is not None:
+            await self.bus.publish_after(self.live_messages())
         if self.cache is None:
             return
         if self.stale_readers or self.stale_everyone:
@@ -111,12 +154,14 @@ async def feed_change(
     jobs: FeedJobs,
     cache: FeedCache | None,
     background_posts: bool,
+    bus: Bus | None = None,
 ) -> AsyncIterator[FeedChange]:
     """The write's transaction on ``conn``, with the change to report into it."""
-    change = FeedChange(conn, maintained, jobs, cache, background_posts)
+    change = FeedChange(conn, maintained, jobs, cache, background_posts, bus)
     try:
         async with conn.transaction():
             yield change
+            await change._committing()
     finally:
         change._open = False
     await change._committed()

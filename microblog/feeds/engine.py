@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from microblog.domain.types import Conn, FeedMode, Window
-from microblog.feeds import falloff
+from microblog.feeds import falloff, live
 from microblog.feeds.base import FeedJobs, FeedStrategy
 from microblog.feeds.change import FeedChange, feed_change
 from microblog.feeds.pull import PullStrategy
@@ -24,6 +24,7 @@ from microblog.store import follows as follow_store
 from microblog.store import outbox
 from microblog.store import posts as post_store
 from microblog.store import pull as pull_store
+from microblog.store.bus import Bus
 from microblog.store.cache import FeedCache
 
 
@@ -56,6 +57,7 @@ class FeedEngine:
         cache: FeedCache | None = None,
         rollout_percent: int = 100,
         batch: int = 100,
+        bus: Bus | None = None,
     ) -> None:
         self.serving = serving
         self.pull = pull
@@ -66,6 +68,7 @@ class FeedEngine:
         self.cache = cache
         self.rollout_percent = rollout_percent
         self.batch = batch
+        self.bus = bus
         # New posts and deletes need background work when a strategy fans out or pages are cached.
         self.background_posts = cache is not None or any(s.traits.fans_out for s in self.maintained)
 
@@ -149,7 +152,9 @@ class FeedEngine:
 
     def change(self, conn: Conn) -> contextlib.AbstractAsyncContextManager[FeedChange]:
         """A write's transaction on ``conn`` and the change it reports (see ``FeedChange``)."""
-        return feed_change(conn, self.maintained, self.jobs, self.cache, self.background_posts)
+        return feed_change(
+            conn, self.maintained, self.jobs, self.cache, self.background_posts, self.bus
+        )
 
     # Background work, in the job worker ----------------------------------------------------
 
@@ -162,8 +167,14 @@ class FeedEngine:
                 if taken:
                     for strategy in self.maintained:
                         await strategy.fan_out(conn, taken)
+                    # In the followers' feeds once this commits: the streams may show them.
+                    said = [live.posts_message(taken)]
+                    if self.bus is not None:
+                        await self.bus.publish_in(conn, said)
             if self.cache is not None and taken:
                 await self._invalidate_followers(conn, post_ids=taken)
+        if self.bus is not None and taken:
+            await self.bus.publish_after(said)
 
     async def process_deleted(self, post_id: int, author_id: int) -> None:
         """Removal of a deleted post from feeds and cached pages."""

@@ -18,6 +18,7 @@ from microblog.feeds.base import FeedJobs, FeedStrategy
 from microblog.feeds.engine import FeedEngine
 from microblog.feeds.pull import PullStrategy
 from microblog.settings import Settings, SettingsError
+from microblog.store.bus import Bus
 from microblog.store.cache import FeedCache
 
 GROUP = "microblog.feed_strategies"
@@ -65,6 +66,7 @@ def make_engine(
     jobs: FeedJobs,
     redis_client: aioredis.Redis | None,
     strategy: str | None = None,
+    bus: Bus | None = None,
 ) -> FeedEngine:
     """The engine for the settings (or for ``strategy`` instead of the configured one)."""
     settings.check_feeds()
@@ -83,4 +85,5 @@ def make_engine(
         cache=cache,
         rollout_percent=settings.feed_rollout_percent,
         batch=settings.fanout_batch,
+        bus=bus,
     )

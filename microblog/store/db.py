@@ -97,23 +97,30 @@ def ordered(query: LiteralString, descending: bool, **names: str) -> sql.Compose
     return _compose(query, descending, tuple(sorted(names.items())))
 
 
-def filtered(query: LiteralString) -> sql.Composed:
-    """A query with its filter slots filled (see ``ordered``), for queries without order."""
-    return _compose(query, True, ())
+def filtered(query: LiteralString, reader: LiteralString | None = None) -> sql.Composed:
+    """A query with its filter slots filled (see ``ordered``), for queries without order.
+    ``reader``: a column of the query (ours, never input) that stands for the reader in the
+    filters, for a query that judges many readers at once; else ``%(reader_id)s``."""
+    return _compose(query, True, (), reader)
 
 
-def _condition(text: LiteralString) -> LiteralString:
+def _condition(text: LiteralString, reader: LiteralString | None) -> LiteralString:
     """A filter's text as one parenthesized condition, without its comment lines."""
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
     body: LiteralString = "\n".join(lines)
+    if reader is not None:
+        body = body.replace("%(reader_id)s", reader)
     return "(" + body + ")"
 
 
 @functools.lru_cache(maxsize=512)
 def _compose(
-    query: LiteralString, descending: bool, names: tuple[tuple[str, str], ...]
+    query: LiteralString,
+    descending: bool,
+    names: tuple[tuple[str, str], ...],
+    reader: LiteralString | None = None,
 ) -> sql.Composed:
     direction: LiteralString = "DESC" if descending else "ASC"
     slots = {key: sql.Identifier(value) for key, value in names}
-    filters = {key: sql.SQL(_condition(text)) for key, text in load("filters").items()}
+    filters = {key: sql.SQL(_condition(text, reader)) for key, text in load("filters").items()}
     return sql.SQL(query).format(order=sql.SQL(direction), **filters, **slots)

@@ -34,11 +34,14 @@ def _row(row: DictRow) -> Notification:
 
 async def notify(
     conn: Conn, user_ids: Collection[int], from_id: int, kind: str, post_id: int | None = None
-) -> None:
-    """Notify each of ``user_ids`` (but oneself, a blocked, blocking or muting account)."""
-    if user_ids:
-        params = {"user_ids": list(user_ids), "from_id": from_id, "type": kind, "post_id": post_id}
-        await execute(conn, SQL["notify"], params)
+) -> list[tuple[int, int]]:
+    """Notify each of ``user_ids`` (but oneself, a blocked, blocking or muting account);
+    (notification id, recipient) of each notification made."""
+    if not user_ids:
+        return []
+    params = {"user_ids": list(user_ids), "from_id": from_id, "type": kind, "post_id": post_id}
+    rows = await all_rows(conn, SQL["notify"], params)
+    return [(row["id"], row["user_id"]) for row in rows]
 
 
 async def retract(

@@ -58,6 +58,7 @@ def _to_post(row: DictRow) -> Post:
         bookmarked=row["bookmarked"],
         spoiler_text=row["spoiler_text"],
         sensitive=row["sensitive"],
+        edited_at=row["edited_at"],
         tags=tuple(row["tags"]),
     )
 
@@ -68,17 +69,42 @@ async def create(
     content: str,
     parent_id: int | None,
     visibility: Visibility = Visibility.PUBLIC,
+    spoiler_text: str = "",
+    sensitive: bool = False,
 ) -> int:
-    """Insert a post; its id."""
+    """Insert a post (with its content warning, if any); its id."""
     params = {
         "author_id": author_id,
         "content": content,
         "parent_id": parent_id,
         "visibility": visibility.value,
+        "spoiler_text": spoiler_text,
+        "sensitive": sensitive,
     }
     row = await one(conn, SQL["create_post"], params)
     assert row is not None
     return int(row["id"])
+
+
+async def add_tags(conn: Conn, post_id: int, tags: Sequence[str]) -> None:
+    """Record a new post's hashtags (names as stored: ``rules.tag_name``)."""
+    if tags:
+        await execute(conn, SQL["add_tags"], {"post_id": post_id, "tags": list(tags)})
+
+
+async def idempotent_post(conn: Conn, user_id: int, key: str) -> int | None:
+    """The id of the post the account's ``Idempotency-Key`` made in the last hour, if any."""
+    row = await one(conn, SQL["idempotent_post"], {"user_id": user_id, "key": key})
+    return None if row is None else int(row["post_id"])
+
+
+async def claim_idempotency_key(conn: Conn, user_id: int, key: str, post_id: int) -> bool:
+    """Tie the account's key to its new post, in the post's transaction; False when the key
+    is taken (by a request with it that committed first: this post must not be). The
+    account's keys older than an hour go first, so such a key is free again."""
+    await execute(conn, SQL["forget_stale_idempotency_keys"], {"user_id": user_id})
+    params = {"user_id": user_id, "key": key, "post_id": post_id}
+    return await one(conn, SQL["claim_idempotency_key"], params) is not None
 
 
 async def create_boost(conn: Conn, author_id: int, post_id: int) -> int | None:
@@ -233,6 +259,7 @@ async def profile(
         "reader_id": reader_id,
         "exclude_reblogs": only.exclude_reblogs,
         "exclude_replies": only.exclude_replies,
+        "tagged": only.tagged,
         "above": window.above,
         "below": window.below,
         "limit": limit,

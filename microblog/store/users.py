@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from psycopg.rows import DictRow
 
-from microblog.domain.models import User
+from microblog.domain.models import SiteUsage, User
 from microblog.domain.rules import MAX_ID
 from microblog.store.db import Conn, all_rows, execute, ids, one
 from microblog.store.queries import load
@@ -63,6 +63,22 @@ async def update_description(conn: Conn, user_id: int, description: str) -> User
     """Set the profile description."""
     row = await one(conn, SQL["update_description"], {"id": user_id, "description": description})
     return None if row is None else to_user(row)
+
+
+async def update_profile(
+    conn: Conn, user_id: int, description: str | None, display_name: str | None
+) -> User | None:
+    """Set the profile's description and display name (None: leave it as it is)."""
+    params = {"id": user_id, "description": description, "display_name": display_name}
+    row = await one(conn, SQL["update_profile"], params)
+    return None if row is None else to_user(row)
+
+
+async def site_usage(conn: Conn) -> SiteUsage:
+    """How many accounts, active accounts and posts the server has."""
+    row = await one(conn, SQL["site_usage"], {})
+    assert row is not None
+    return SiteUsage(row["users"], row["active_month"], row["active_halfyear"], row["posts"])
 
 
 async def touch_active(conn: Conn, user_id: int) -> None:

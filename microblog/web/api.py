@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 
 from microblog.domain import rules, scopes
-from microblog.domain.errors import Forbidden, Invalid
+from microblog.domain.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from microblog.domain.models import FeedMode, Page, ProfileFilter, User
-from microblog.web import mastodon, params
+from microblog.web import mastodon, oauth, params
 from microblog.web.deps import ApiAccess, MicroblogDep, maybe_scoped, scoped
 from microblog.web.jsonresponse import FastJSONResponse
 from microblog.web.openapi import (
     ACCOUNT_PAGING,
-    APP,
+    APP_REGISTRATION,
     CREDENTIALS,
+    IDEMPOTENCY_KEY,
     LOOKUP,
     PAGING,
     REGISTER,
@@ -108,7 +108,7 @@ async def verify_credentials(
 
 @router.patch(
     "/accounts/update_credentials",
-    summary="Update the caller's profile (note)",
+    summary="Update the caller's profile (note, display_name)",
     **operation(CredentialAccount, auth="required", request_body=CREDENTIALS),
 )
 async def update_credentials(
@@ -116,8 +116,9 @@ async def update_credentials(
 ) -> dict[str, Any]:
     values = await params.body(request)
     note = params.optional_text(values, "note")
-    if note is not None:
-        user = await microblog.update_description(user.id, note)
+    display_name = params.optional_text(values, "display_name")
+    if note is not None or display_name is not None:
+        user = await microblog.update_profile(user.id, description=note, display_name=display_name)
     return mastodon.credential_account(user, base_url(request))
 
 
@@ -269,9 +270,16 @@ async def account_statuses(
 ) -> FastJSONResponse:
     window, limit = params.window(request), params.limit(request)
     reader = None if user is None else user.id
+    tagged = request.query_params.get("tagged", "").strip()
     only = ProfileFilter(
-        params.flag(request, "exclude_reblogs"), params.flag(request, "exclude_replies")
+        params.flag(request, "exclude_reblogs"),
+        params.flag(request, "exclude_replies"),
+        rules.tag_name(tagged) if tagged else None,
     )
+    if tagged and only.tagged is None:
+        # No hashtag has that name: none of the account's posts has it (as on Mastodon).
+        await microblog.user(_id(account_id))
+        return _page_response(request, Page([], None))
     if params.flag(request, "pinned") or params.flag(request, "only_media"):
         # Nothing is pinned and there is no media here: the list is truly empty.
         await microblog.user(_id(account_id))
@@ -286,7 +294,7 @@ async def account_statuses(
 @router.post(
     "/statuses",
     summary="Publish a status (a reply with in_reply_to_id)",
-    **operation(Status, 404, auth="required", request_body=STATUS),
+    **operation(Status, 404, auth="required", request_body=STATUS, params=[IDEMPOTENCY_KEY]),
 )
 async def create_status(
     request: Request, user: Annotated[User, scoped("write:statuses")], microblog: MicroblogDep
@@ -296,8 +304,17 @@ async def create_status(
     visibility = rules.visibility(values.get("visibility"))
     reply_to = values.get("in_reply_to_id")
     parent_id = None if reply_to in (None, "") else _id(str(reply_to), "in_reply_to_id")
+    key = rules.idempotency_key(request.headers.get("idempotency-key"))
     await limiter(request).post(user.id)
-    post = await microblog.create_post(user.id, values.get("status"), parent_id, visibility)
+    post = await microblog.create_post(
+        user.id,
+        values.get("status"),
+        parent_id,
+        visibility,
+        spoiler_text=values.get("spoiler_text"),
+        sensitive=values.get("sensitive"),
+        idempotency_key=key,
+    )
     return mastodon.status(post, base_url(request))
 
 
@@ -397,23 +414,31 @@ async def public(
 @router.post(
     "/apps",
     summary="Register a client application (Mastodon clients start here)",
-    **operation(Application, request_body=APP),
+    **operation(Application, request_body=APP_REGISTRATION),
 )
-async def create_app(request: Request) -> dict[str, Any]:
-    # Tokens come from the password grant, which needs no client secret: the credentials
-    # handed out here let clients follow their usual flow and are not checked later.
+async def create_app(request: Request, microblog: MicroblogDep) -> dict[str, Any]:
     values = await params.body(request)
-    name = params.optional_text(values, "client_name") or "client"
-    return {
-        "id": secrets.token_hex(4),
-        "name": name[:100],
-        "website": params.optional_text(values, "website"),
-        "redirect_uri": params.optional_text(values, "redirect_uris")
-        or "urn:ietf:wg:oauth:2.0:oob",
-        "client_id": secrets.token_urlsafe(24),
-        "client_secret": secrets.token_urlsafe(32),
-        "vapid_key": "",
-    }
+    app, secret = await microblog.register_app(
+        values.get("client_name"),
+        values.get("website"),
+        values.get("redirect_uris"),
+        values.get("scopes"),
+    )
+    return oauth.application(app, secret)
+
+
+@router.get(
+    "/apps/verify_credentials",
+    summary="The application of the caller's token",
+    **operation(Application, 404, auth="required"),
+)
+async def verify_app_credentials(access: ApiAccess, microblog: MicroblogDep) -> dict[str, Any]:
+    # Any token will do, an application's own or a user's; no scope is needed.
+    if access is None:
+        raise Unauthenticated("The access token is invalid")
+    if access.app_id is None:
+        raise NotFound("This token was issued to no application")
+    return oauth.application(await microblog.app(access.app_id))
 
 
 @router.get("/instance", summary="About this server", **operation(Instance))
@@ -425,8 +450,15 @@ async def instance(request: Request) -> dict[str, Any]:
         "description": "A microblog whose feed engine is its edge.",
         "version": "4.0.0 (compatible; microblog)",
         "registrations": True,
+        "urls": {"streaming_api": streaming_url(request)},
         "configuration": {"statuses": {"max_characters": rules.MAX_POST_CHARS}},
     }
+
+
+def streaming_url(request: Request) -> str:
+    """Where the streaming API is: this server, as a WebSocket origin (``ws``/``wss``)."""
+    base = base_url(request)
+    return "wss" + base[5:] if base.startswith("https") else "ws" + base.removeprefix("http")
 
 
 v2 = APIRouter(
@@ -446,7 +478,7 @@ async def instance_v2(request: Request) -> dict[str, Any]:
         "thumbnail": {"url": ""},
         "languages": ["en"],
         "configuration": {
-            "urls": {"streaming": ""},
+            "urls": {"streaming": streaming_url(request)},
             "accounts": {"max_featured_tags": 0},
             "statuses": {
                 "max_characters": rules.MAX_POST_CHARS,

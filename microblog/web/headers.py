@@ -43,7 +43,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *self.headers]
+                # A response that sets one of these itself keeps its own (the OAuth consent
+                # page lets its form lead to the application's redirect URI: form-action).
+                own = {bytes(name).lower() for name, _ in message.get("headers", ())}
+                extra = [header for header in self.headers if header[0] not in own]
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

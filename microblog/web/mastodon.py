@@ -8,9 +8,11 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
+from microblog.domain import rules
 from microblog.domain.models import Mention, Post, Relations, User
-from microblog.domain.rules import MENTION
+from microblog.domain.rules import HASHTAG, MENTION
 from microblog.service import Token
 from microblog.social import ShownNotification
 
@@ -32,31 +34,57 @@ def paragraph(text: str) -> str:
     return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
 
 
-def mention_links(text: str, mentions: Sequence[Mention], base_url: str) -> str:
+# A mention or a hashtag, whichever comes first (the text between them is escaped).
+_LINKABLE = re.compile(f"{MENTION.pattern}|{HASHTAG.pattern}")
+
+
+def tag_url(name: str, base_url: str) -> str:
+    """The address of a hashtag's page (its name as stored)."""
+    return f"{base_url}/tags/{quote(name, safe='')}"
+
+
+def mention_links(
+    text: str, mentions: Sequence[Mention], base_url: str, tags: Collection[str] = ()
+) -> str:
     """A post's text as HTML (escaped, line breaks kept) whose ``@name`` mentions of known
-    accounts link to their profiles (Mastodon's ``h-card`` markup)."""
+    accounts link to their profiles (Mastodon's ``h-card`` markup), and whose ``#hashtags``
+    among ``tags`` (the post's, as stored) link to their pages (``class="mention hashtag"``,
+    ``rel="tag"``, as Mastodon writes them)."""
     known = {m.username.lower(): m.username for m in mentions}
-
-    def link(match: re.Match[str]) -> str:
-        name = known.get(match.group(1).lower())
-        if name is None:
-            return match.group(0)
-        return (
-            f'<span class="h-card" translate="no"><a href="{base_url}/@{name}" '
-            f'class="u-url mention">@<span>{name}</span></a></span>'
-        )
-
-    return MENTION.sub(link, html.escape(text)).replace("\n", "<br>")
+    parts: list[str] = []
+    done = 0
+    for match in _LINKABLE.finditer(text):
+        mentioned, tagged = match.group(1), match.group(2)
+        if mentioned is not None:
+            name = known.get(mentioned.lower())
+            if name is None:
+                continue
+            link = (
+                f'<span class="h-card" translate="no"><a href="{base_url}/@{name}" '
+                f'class="u-url mention">@<span>{name}</span></a></span>'
+            )
+        else:
+            tag = rules.tag_name(tagged)
+            if tag is None or tag not in tags:
+                continue
+            link = (
+                f'<a href="{html.escape(tag_url(tag, base_url))}" class="mention hashtag" '
+                f'rel="tag">#<span>{html.escape(tagged)}</span></a>'
+            )
+        parts += [html.escape(text[done : match.start()]), link]
+        done = match.end()
+    parts.append(html.escape(text[done:]))
+    return "".join(parts).replace("\n", "<br>")
 
 
 def account(user: User, base_url: str) -> dict[str, Any]:
     """A Mastodon Account."""
-    avatar = f"{base_url}/static/avatar.svg"
+    avatar = f"{base_url}/avatars/{user.username}.svg"  # web/avatars.py
     return {
         "id": str(user.id),
         "username": user.username,
         "acct": user.username,
-        "display_name": user.username,
+        "display_name": user.name,
         "locked": False,
         "bot": False,
         "discoverable": True,
@@ -103,6 +131,29 @@ def status(post: Post, base_url: str) -> dict[str, Any]:
     return _status(post, base_url, None)
 
 
+def status_edit(
+    post: Post,
+    content: str,
+    spoiler_text: str,
+    sensitive: bool,
+    created_at: datetime,
+    base_url: str,
+) -> dict[str, Any]:
+    """A Mastodon StatusEdit: one version of a post's text (its mentions linked as the
+    post's are now, its hashtags as the version has them)."""
+    html = mention_links(content, post.mentions, base_url, tuple(rules.hashtags(content)))
+    return {
+        "content": f"<p>{html}</p>",
+        "spoiler_text": spoiler_text,
+        "sensitive": sensitive,
+        "created_at": iso(created_at),
+        "account": account(post.author, base_url),
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
 def _status(post: Post, base_url: str, boosted: Mapping[str, Any] | None) -> dict[str, Any]:
     url = f"{base_url}/posts/{post.id}"
     counts = post.shown
@@ -111,15 +162,17 @@ def _status(post: Post, base_url: str, boosted: Mapping[str, Any] | None) -> dic
         "uri": url,
         "url": url,
         "created_at": iso(post.created_at),
-        "edited_at": None,
+        "edited_at": None if post.edited_at is None else iso(post.edited_at),
         "account": account(post.author, base_url),
         "content": (
-            "" if boosted else "<p>" + mention_links(post.content, post.mentions, base_url) + "</p>"
+            ""
+            if boosted
+            else "<p>" + mention_links(post.content, post.mentions, base_url, post.tags) + "</p>"
         ),
         "text": post.content,
         "visibility": post.visibility.value,
-        "sensitive": False,
-        "spoiler_text": "",
+        "sensitive": post.sensitive,
+        "spoiler_text": post.spoiler_text,
         "language": None,
         "in_reply_to_id": None if post.parent_id is None else str(post.parent_id),
         "in_reply_to_account_id": (
@@ -145,7 +198,7 @@ def _status(post: Post, base_url: str, boosted: Mapping[str, Any] | None) -> dic
             }
             for m in post.mentions
         ],
-        "tags": [],
+        "tags": [{"name": t, "url": tag_url(t, base_url)} for t in post.tags],
         "emojis": [],
         "card": None,
         "poll": None,

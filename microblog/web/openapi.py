@@ -178,14 +178,16 @@ class Token(BaseModel):
 
 
 class Application(BaseModel):
-    """A registered client application (its credentials are not checked later)."""
+    """A registered client application; its credentials only when it registers."""
 
     id: str
     name: str
     website: str | None
-    redirect_uri: str
-    client_id: str
-    client_secret: str
+    scopes: list[str]
+    redirect_uri: str = Field(description="The redirect URIs, one per line.")
+    redirect_uris: list[str]
+    client_id: str | None = Field(None, description="Only when the application registers.")
+    client_secret: str | None = Field(None, description="Only when the application registers.")
     vapid_key: str
 
 
@@ -198,6 +200,7 @@ class Instance(BaseModel):
     description: str
     version: str
     registrations: bool
+    urls: dict[str, str] = Field(description="streaming_api: the WebSocket origin.")
     configuration: dict[str, Any]
 
 
@@ -386,7 +389,10 @@ REGISTER = body(
 )
 CREDENTIALS = body(
     note=text("The profile description, plain text.", rules.MAX_DESCRIPTION_CHARS),
-    display_name=text(IGNORED),
+    display_name=text(
+        "The name shown beside the username, plain text (trimmed; empty clears it).",
+        rules.MAX_DISPLAY_NAME_CHARS,
+    ),
 )
 STATUS = body(
     ["status"],
@@ -399,8 +405,14 @@ STATUS = body(
         "timeline (unlisted); followers and mentioned accounts (private); mentioned accounts "
         "(direct).",
     },
-    sensitive=BOOLEAN_IGNORED,
-    spoiler_text=text(f"Not served yet: {UNSERVED}"),
+    sensitive={
+        "type": "boolean",
+        "description": "Marks the status sensitive (a status with spoiler_text always is).",
+    },
+    spoiler_text=text(
+        "A content warning shown instead of the text until the reader opens it (trimmed).",
+        rules.MAX_SPOILER_CHARS,
+    ),
     language=text(IGNORED),
     scheduled_at=text(f"Not served yet: {UNSERVED}"),
     poll={"type": "object", "description": f"Not served: {UNSERVED}"},
@@ -554,3 +566,281 @@ def operation(
         "dependencies": dependencies,
         "response_model": None,  # the handlers' return types are not the entities'
     }
+
+
+# Client start ----------------------------------------------------------------------------------
+# What a Mastodon client calls on start (web/client_api.py), and the Idempotency-Key of
+# POST /api/v1/statuses.
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any text up to 255 characters: the same key from the same account "
+    "within an hour answers the status it made then, and posts nothing new.",
+    "schema": {"type": "string", "maxLength": rules.MAX_IDEMPOTENCY_KEY_CHARS},
+}
+
+
+class Preferences(BaseModel):
+    """The caller's preferences (Mastodon's keys; the server's defaults)."""
+
+    posting_default_visibility: Literal["public", "unlisted", "private", "direct"] = Field(
+        alias="posting:default:visibility"
+    )
+    posting_default_sensitive: bool = Field(alias="posting:default:sensitive")
+    posting_default_language: str | None = Field(alias="posting:default:language")
+    reading_expand_media: Literal["default", "show_all", "hide_all"] = Field(
+        alias="reading:expand:media"
+    )
+    reading_expand_spoilers: bool = Field(alias="reading:expand:spoilers")
+
+
+class CustomEmoji(BaseModel):
+    """A custom emoji (this server has none)."""
+
+    shortcode: str
+    url: str
+    static_url: str
+    visible_in_picker: bool
+    category: str | None = None
+
+
+class Filter(BaseModel):
+    """A v1 keyword filter (this server keeps none)."""
+
+    id: Id
+    phrase: str
+    context: list[str]
+    whole_word: bool
+    expires_at: datetime | None
+    irreversible: bool
+
+
+class FilterV2(BaseModel):
+    """A v2 filter (this server keeps none)."""
+
+    id: Id
+    title: str
+    context: list[str]
+    expires_at: datetime | None
+    filter_action: Literal["warn", "hide", "blur"]
+    keywords: list[dict[str, Any]]
+    statuses: list[dict[str, Any]]
+
+
+class Rule(BaseModel):
+    """A rule of the server (it lists none)."""
+
+    id: Id
+    text: str
+    hint: str = ""
+
+
+class Announcement(BaseModel):
+    """An announcement of the server's (it makes none)."""
+
+    id: Id
+    content: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    all_day: bool
+    published_at: datetime
+    updated_at: datetime
+    read: bool
+    mentions: list[dict[str, Any]]
+    statuses: list[dict[str, Any]]
+    tags: list[dict[str, Any]]
+    emojis: list[dict[str, Any]]
+    reactions: list[dict[str, Any]]
+
+
+class Tag(BaseModel):
+    """A hashtag."""
+
+    name: str = Field(description="As stored: lower case.")
+    url: str
+    history: list[dict[str, Any]] = []
+    following: bool | None = None
+
+
+class UserList(BaseModel):
+    """A list of accounts (lists are not served: none)."""
+
+    id: Id
+    title: str
+    replies_policy: Literal["followed", "list", "none"]
+    exclusive: bool = False
+
+
+class PreviewCard(BaseModel):
+    """A link's preview (trending links: none)."""
+
+    url: str
+    title: str
+    description: str
+    type: Literal["link", "photo", "video", "rich"]
+
+
+# Search ----------------------------------------------------------------------------------------
+# GET /api/v2/search, /api/v1/accounts/search, /api/v1/timelines/tag/{hashtag} and
+# /api/v1/tags/{name} (web/search_api.py); hashtags are the ``Tag`` entity above.
+
+MAX_SEARCH_OFFSET = 10_000
+
+
+class Search(BaseModel):
+    """What a search found (Mastodon's v2 Search)."""
+
+    accounts: list[Account]
+    statuses: list[Status] = Field(description="None without a token (as on Mastodon).")
+    hashtags: list[Tag]
+
+
+HashtagName = Annotated[
+    str,
+    Path(
+        description="A hashtag's name, without its # (any case).",
+        json_schema_extra={"pattern": r"^\w{1,100}$"},
+    ),
+]
+
+
+def _flag(name: str, description: str) -> dict[str, Any]:
+    return query(name, {"type": "boolean"}, description)
+
+
+def _tags(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 10},
+        "style": "form",
+        "explode": True,
+    }
+
+
+SEARCH_Q = query(
+    "q",
+    {"type": "string", "minLength": 1, "maxLength": 500},
+    "What to look for: a name (accounts whose username or display name starts with it), "
+    "@name or name@this-host (that account), #tag or tag (hashtags starting with it), words "
+    'for a web search of posts ("a phrase", -word, or), or a link to an account, a post or '
+    "a hashtag of this server.",
+    True,
+)
+SEARCH_OFFSET = query(
+    "offset",
+    {"type": "integer", "minimum": 0, "maximum": MAX_SEARCH_OFFSET},
+    "How many results of each type to skip (none past the first page without a token).",
+)
+SEARCH_RESOLVE = _flag("resolve", "Accepted; nothing is fetched from other servers.")
+SEARCH_FOLLOWING = _flag("following", "Only accounts the caller follows.")
+SEARCH = [
+    SEARCH_Q,
+    query(
+        "type",
+        {"type": "string", "enum": ["accounts", "statuses", "hashtags"]},
+        "Only this type of result (all three when not given).",
+    ),
+    _limit(20, 40),
+    SEARCH_OFFSET,
+    SEARCH_RESOLVE,
+    SEARCH_FOLLOWING,
+    query("account_id", ID_SCHEMA, "Only statuses by this account."),
+    query("max_id", ID_SCHEMA, "Only statuses older than this id."),
+    query("min_id", ID_SCHEMA, "Only statuses newer than this id."),
+    _flag("exclude_unreviewed", IGNORED),
+]
+ACCOUNT_SEARCH = [SEARCH_Q, _limit(40, 80), SEARCH_OFFSET, SEARCH_RESOLVE, SEARCH_FOLLOWING]
+TAG_TIMELINE = [
+    *PAGING,
+    _tags("any[]", "Posts carrying any of these hashtags count too (at most 10)."),
+    _tags("all[]", "Only posts carrying every one of these hashtags too (at most 10)."),
+    _tags("none[]", "Only posts carrying none of these hashtags (at most 10)."),
+    _flag("local", "Accepted: every post here is local."),
+    _flag("remote", "Only posts from other servers: none here."),
+    _flag("only_media", "Only posts with media: none here."),
+]
+
+
+# OAuth ----------------------------------------------------------------------------------------
+# The bodies of POST /api/v1/apps, /oauth/token and /oauth/revoke (web/oauth.py), and the
+# answers of GET /api/v1/apps/verify_credentials.
+
+APP_REGISTRATION = body(
+    client_name=text("The application's name (default: client).", 100),
+    redirect_uris=text(
+        "Where to send the user after authorizing: one or more absolute URIs separated by "
+        "line breaks or spaces, or urn:ietf:wg:oauth:2.0:oob to show the code (the default)."
+    ),
+    scopes=text("Space-separated scopes the application may ask for (default: read)."),
+    website=text("The application's home page (an http or https URL)."),
+)
+TOKEN_REQUEST = body(
+    ["grant_type"],
+    grant_type={
+        "type": "string",
+        "enum": ["authorization_code", "client_credentials", "password"],
+        "description": "authorization_code (a code from /oauth/authorize), "
+        "client_credentials (a token of the application's own, with no user) or password.",
+    },
+    code=text("authorization_code: the code."),
+    redirect_uri=text("authorization_code: the redirect URI the code was asked for with."),
+    code_verifier=text("authorization_code: the PKCE verifier, when a challenge was sent."),
+    client_id=text(
+        "The application's client id (or HTTP Basic); required but for the password grant."
+    ),
+    client_secret=text("The application's client secret (or HTTP Basic)."),
+    username=text("password: the account's username."),
+    password=text("password: the account's password."),
+    scope=text(
+        "Space-separated scopes, within the application's (client_credentials: the "
+        "application's when none; password without an application: read write follow push)."
+    ),
+)
+REVOKE_REQUEST = body(
+    ["token"],
+    token=text("The access token to revoke (an unknown one is fine)."),
+    client_id=text(
+        "The application's client id: with its secret, only that application's tokens are "
+        "revoked; without, any token whose value is known."
+    ),
+    client_secret=text("The application's client secret (or HTTP Basic)."),
+    token_type_hint=text("access_token (there are no refresh tokens)."),
+)
+
+
+# Edits ------------------------------------------------------------------------------------
+
+
+class StatusEdit(BaseModel):
+    """One version of a status's text (Mastodon's StatusEdit)."""
+
+    content: str = Field(description="The version as HTML.")
+    spoiler_text: str
+    sensitive: bool
+    created_at: datetime
+    account: Account
+    poll: dict[str, Any] | None
+    media_attachments: list[dict[str, Any]]
+    emojis: list[dict[str, Any]]
+
+
+class StatusSource(BaseModel):
+    """A status's text as typed, to edit it (Mastodon's StatusSource)."""
+
+    id: Id
+    text: str
+    spoiler_text: str
+
+
+EDIT = body(
+    ["status"],
+    status=text("The new text, plain (trimmed; not empty).", rules.MAX_POST_CHARS),
+    spoiler_text=text("The new content warning (trimmed; empty: none).", rules.MAX_SPOILER_CHARS),
+    sensitive={"type": "boolean", "description": "Marks the status sensitive."},
+    language=text(IGNORED),
+    poll={"type": "object", "description": f"Not served: {UNSERVED}"},
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,7 @@ from microblog.domain.errors import (
 )
 from microblog.domain.models import FeedMode, Page, Post, Relations, User
 from microblog.domain.types import Window
+from microblog.search import SEARCH_TYPES, SearchType
 from microblog.service import Microblog
 from microblog.web import params
 from microblog.web.deps import (
@@ -96,6 +97,10 @@ async def _home_context(
         "modes": modes,
         "page": page,
         "more_url": _more_url("/", page, mode=mode.value),
+        # The first page of the timeline hears of new posts live (web/live_pages.py).
+        "live_home": me is not None
+        and mode is FeedMode.TIMELINE
+        and "max_id" not in request.query_params,
     }
 
 
@@ -230,12 +235,21 @@ async def update_profile(
     me: PageUser,
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    """Save one's description."""
+    """Save one's description and display name (a form without the latter keeps it)."""
     user = _need(me)
+    # Read as sent: FastAPI's Form() takes an empty field for a missing one, and an empty
+    # display name clears it.
+    sent = (await request.form()).get("display_name")
+    display_name = sent if isinstance(sent, str) else None
     try:
-        await microblog.update_description(user.id, description)
+        await microblog.update_profile(user.id, description=description, display_name=display_name)
     except Invalid as exc:
-        context = {"me": user, "description": description, "error": str(exc)}
+        context = {
+            "me": user,
+            "description": description,
+            "display_name": user.display_name if display_name is None else display_name,
+            "error": str(exc),
+        }
         return await _page(request, microblog, "settings.html", context, status=422)
     return _redirect(f"/@{user.username}")
 
@@ -279,20 +293,29 @@ async def create_post(
     content: Annotated[str, Form()] = "",
     parent_id: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = "",
+    spoiler_text: Annotated[str, Form()] = "",
 ) -> Response:
     """Publish a post or a reply, as public (the default), unlisted, for followers only
-    (``private``) or for the mentioned accounts only (``direct``)."""
+    (``private``) or for the mentioned accounts only (``direct``), with a content warning
+    when ``spoiler_text`` is given."""
     user = _need(me)
     parent = rules.optional_id(parent_id, "parent_id")
     try:
         chosen = rules.visibility(visibility)
         await limiter(request).post(user.id)
-        post = await microblog.create_post(user.id, content, parent, chosen)
+        post = await microblog.create_post(
+            user.id, content, parent, chosen, spoiler_text=spoiler_text
+        )
     except (Invalid, RateLimited) as exc:
         if is_htmx(request):
             raise
         # Without JavaScript: the page again, with the text kept and the reason shown.
-        kept = {"error": str(exc), "draft": content, "draft_visibility": visibility}
+        kept = {
+            "error": str(exc),
+            "draft": content,
+            "draft_visibility": visibility,
+            "draft_spoiler": spoiler_text,
+        }
         if parent is not None:
             thread = await microblog.thread(parent, user.id)
             context = {"me": user, "thread": thread, "here": f"/posts/{parent}", **kept}
@@ -560,3 +583,77 @@ async def favourites(request: Request, microblog: MicroblogDep, me: PageUser) ->
 async def bookmarks(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
     """The posts the reader bookmarked, most recently bookmarked first."""
     return await _listing(request, microblog, me, "bookmarks")
+
+
+# Search and hashtags ----------------------------------------------------------------------
+
+POSTS_ONLY: tuple[SearchType, ...] = ("statuses",)
+
+
+def _offset(request: Request) -> int:
+    raw = request.query_params.get("offset", "").strip()
+    if not raw:
+        return 0
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 5:
+        raise Invalid("offset must be a whole number", "offset")
+    return int(raw)
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search(request: Request, microblog: MicroblogDep, me: PageUser) -> Response:
+    """The people, hashtags and posts a query finds (posts for logged-in readers only, as
+    the API searches them); "Load more" brings the next posts."""
+    q = request.query_params.get("q", "")
+    context: dict[str, Any] = {"me": me, "q": q, "searched": bool(q.strip())}
+    if not q.strip():
+        return await _page(request, microblog, "search.html", context)
+    page_size = request.app.state.runtime.settings.page_size
+    origin = request.app.state.runtime.settings.origin
+    offset = _offset(request)
+    reader = me.id if me else None
+    try:
+        found = await microblog.search(
+            reader,
+            q,
+            origin,
+            types=POSTS_ONLY if offset else SEARCH_TYPES,
+            limit=page_size + 1,
+            offset=offset,
+        )
+    except Invalid as exc:
+        if is_htmx(request):
+            raise
+        context.update(searched=False, error=str(exc))
+        return await _form_again(request, microblog, "search.html", context, exc)
+    statuses = found.statuses[:page_size]
+    more = None
+    if len(found.statuses) > page_size:
+        more = f"/search?{urlencode({'q': q, 'offset': offset + page_size})}"
+    context.update(
+        accounts=found.accounts[:page_size],
+        hashtags=found.hashtags[:page_size],
+        first=offset == 0,
+        page=Page(statuses, None),
+        more_url=more,
+    )
+    if is_htmx(request) and offset:
+        return render(request, "_feed_page.html", context)
+    return await _page(request, microblog, "search.html", context)
+
+
+@router.get("/tags/{tag}", response_class=HTMLResponse)
+async def tag_page(request: Request, tag: str, microblog: MicroblogDep, me: PageUser) -> Response:
+    """The public posts carrying a hashtag, newest first, with "Load more"."""
+    hashtag = await microblog.hashtag(tag)
+    page_size = request.app.state.runtime.settings.page_size
+    reader = me.id if me else None
+    page = await microblog.tag_timeline(reader, hashtag.name, _cursor_window(request), page_size)
+    context: dict[str, Any] = {
+        "me": me,
+        "tag": hashtag,
+        "page": page,
+        "more_url": _more_url(f"/tags/{quote(hashtag.name, safe='')}", page),
+    }
+    if is_htmx(request) and request.query_params.get("max_id"):
+        return render(request, "_feed_page.html", context)
+    return await _page(request, microblog, "tag.html", context)

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from microblog.domain.models import Post, Visibility
-from microblog.domain.rules import MAX_POST_CHARS
+from microblog.domain.rules import MAX_DISPLAY_NAME_CHARS, MAX_POST_CHARS, MAX_SPOILER_CHARS
 from microblog.web.deps import CSRF_FIELD, csrf_token
 from microblog.web.mastodon import mention_links
 
@@ -39,8 +39,9 @@ def _ago(moment: datetime) -> str:
 
 
 def _text(post: Post) -> Markup:
-    """A post's text as HTML: escaped, line breaks kept, mentions linked to profiles."""
-    return Markup(mention_links(post.content, post.mentions, ""))
+    """A post's text as HTML: escaped, line breaks kept, mentions linked to profiles and
+    hashtags to their pages (``/tags/name``)."""
+    return Markup(mention_links(post.content, post.mentions, "", post.tags))
 
 
 def local_path(target: str) -> str:
@@ -75,6 +76,8 @@ def templates() -> Jinja2Templates:
         _templates.env.filters["text"] = _text
         _templates.env.globals["VISIBILITY_LABELS"] = VISIBILITY_LABELS
         _templates.env.globals["MAX_POST_CHARS"] = MAX_POST_CHARS
+        _templates.env.globals["MAX_SPOILER_CHARS"] = MAX_SPOILER_CHARS
+        _templates.env.globals["MAX_DISPLAY_NAME_CHARS"] = MAX_DISPLAY_NAME_CHARS
         _templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
     return _templates
 

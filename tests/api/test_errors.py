@@ -415,6 +415,9 @@ BAD_TOKEN_REQUESTS: list[tuple[str, dict[str, str]]] = [
     ("unknown user", {"grant_type": "password", "username": "nobody", "password": PASSWORD}),
     ("no password", {"grant_type": "password", "username": "owner"}),
     ("no username", {"grant_type": "password", "password": PASSWORD}),
+]
+# The other grants answer RFC 6749's errors (docs/oauth.md; tests/api/test_oauth.py).
+BAD_OAUTH_REQUESTS: list[tuple[str, dict[str, str]]] = [
     ("client_credentials", {"grant_type": "client_credentials"}),
     (
         "client_credentials with a password",
@@ -429,6 +432,14 @@ async def test_refused_token_requests_are_422(client: httpx.AsyncClient, world: 
     for case, data in BAD_TOKEN_REQUESTS:
         response = await client.post("/oauth/token", data=data)
         assert_error(response, 422, case)
+        assert "access_token" not in response.text
+
+
+async def test_refused_grants_answer_oauth_errors(client: httpx.AsyncClient, world: World) -> None:
+    for case, data in BAD_OAUTH_REQUESTS:
+        response = await client.post("/oauth/token", data=data)
+        assert response.status_code in (400, 401), (case, response.text)
+        assert isinstance(response.json()["error"], str), case
         assert "access_token" not in response.text
 
 

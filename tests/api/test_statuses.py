@@ -225,7 +225,6 @@ async def test_reply_outlives_its_deleted_parent(client: httpx.AsyncClient) -> N
 @pytest.mark.parametrize(
     ("option", "value"),
     [
-        ("spoiler_text", "spoilers"),
         ("scheduled_at", "2030-01-01T00:00:00Z"),
         ("media_ids", ["1"]),
         ("poll", {"options": ["a", "b"], "expires_in": 600}),

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from microblog import devserver
+from tests.conftest import free_port
 
 
 def _nowhere() -> str:
@@ -86,3 +87,12 @@ def test_system_binaries_come_before_the_wheel(data_root: Path) -> None:
     assert (data_root / "postgres" / "PG_VERSION").is_file()
     assert not (data_root / devserver.WHEEL_DIR).exists()
     devserver.start_private_postgres(data_root).stop()
+
+
+def test_live_updates_go_through_postgresql_when_redis_does_not_answer() -> None:
+    away = f"redis://127.0.0.1:{free_port()}/0"
+    assert devserver.choose_live_bus({"MICROBLOG_REDIS_URL": away}) == "postgres"
+    here = {"MICROBLOG_REDIS_URL": "redis://127.0.0.1:6379/0"}
+    assert devserver.choose_live_bus(here) is None
+    chosen = {"MICROBLOG_REDIS_URL": away, "MICROBLOG_LIVE_BUS": "redis"}
+    assert devserver.choose_live_bus(chosen) is None  # the operator's choice stands

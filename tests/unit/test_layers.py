@@ -24,10 +24,13 @@ LAYERS = {
     "social": 4,
     "apps": 4,
     "search": 4,
+    "live": 4,
+    "editing": 4,
     "web": 5,
     "runtime": 6,
     "app": 7,
     "feed_tools": 7,
+    "demo": 7,  # `make run`'s demo, played through the service on the runtime
     "bench": 8,
     "devserver": 10,  # `make run`: starts PostgreSQL, then the CLI
     "cli": 9,

@@ -268,3 +268,137 @@ async def test_replies_outlive_a_deleted_parent(thread: Thread) -> None:
     assert re.search(r"replying to\s+a deleted post", leaf)
     root_page = await thread.alice.page(f"/posts/{thread.root}")
     assert sections(root_page)[2] == [thread.side]
+
+
+# Content warnings, display names and hashtags in the pages ------------------------------------
+# (issue 10: what clients send, shown in the pages too)
+
+
+def cw_block(page: str, post_id: int) -> re.Match[str] | None:
+    """The content warning of a rendered post: (warning, content) inside <details>."""
+    return re.search(
+        r'<details class="cw">\s*<summary><span class="cw-label">Content warning:</span> '
+        r'(.*?)</summary>\s*<p class="content">(.*?)</p>\s*</details>',
+        article(page, post_id),
+        re.S,
+    )
+
+
+async def test_a_content_warning_hides_the_text_behind_a_click(
+    alice: Visitor, visitor: Visitor
+) -> None:
+    response = await alice.post(
+        "/posts", {"content": "the twist <is> here", "spoiler_text": "  Film spoilers  "}
+    )
+    assert response.status_code == 303
+    (post_id,) = post_ids(await alice.page("/?mode=mine"))
+    for page in (
+        await alice.page("/"),
+        await visitor.page("/"),
+        await visitor.page(f"/posts/{post_id}"),
+        await visitor.page("/@alice"),
+    ):
+        found = cw_block(page, post_id)
+        assert found is not None, article(page, post_id)
+        assert found.group(1) == "Film spoilers"
+        assert found.group(2) == "the twist &lt;is&gt; here"
+        # The text is only inside the <details> (closed: no "open" attribute).
+        assert article(page, post_id).count("the twist") == 1
+        assert '<details class="cw" open' not in page
+    # The post page's title names the warning, not the hidden text.
+    post_page = await visitor.page(f"/posts/{post_id}")
+    title = re.search(r"<title>(.*?)</title>", post_page, re.S)
+    assert title is not None and "Film spoilers" in title.group(1)
+    assert "twist" not in title.group(1)
+
+
+async def test_a_post_without_a_warning_has_no_details(alice: Visitor) -> None:
+    post_id = await alice.compose("plain")
+    page = await alice.page("/")
+    assert "<details" not in article(page, post_id)
+    assert contents(page) == ["plain"]
+
+
+async def test_htmx_compose_with_a_warning_gets_it_in_the_fragment(alice: Visitor) -> None:
+    response = await alice.post("/posts", {"content": "hidden", "spoiler_text": "cw"}, htmx=True)
+    assert response.status_code == 200
+    (post_id,) = post_ids(response.text)
+    found = cw_block(response.text, post_id)
+    assert found is not None and found.groups() == ("cw", "hidden")
+
+
+async def test_the_compose_form_offers_a_content_warning(alice: Visitor) -> None:
+    page = await alice.page("/")
+    field = re.search(r'<input id="spoiler-new"[^>]*>', page)
+    assert field is not None
+    assert 'name="spoiler_text"' in field.group(0) and 'maxlength="100"' in field.group(0)
+    assert '<label for="spoiler-new"' in page
+    # A reply starts with the warning of the post it answers, as on Mastodon.
+    await alice.post("/posts", {"content": "root", "spoiler_text": "politics"})
+    (root,) = post_ids(await alice.page("/?mode=mine"))
+    reply_form = await alice.page(f"/posts/{root}")
+    reply_field = re.search(rf'<input id="spoiler-{root}"[^>]*>', reply_form)
+    assert reply_field is not None and 'value="politics"' in reply_field.group(0)
+
+
+async def test_a_warning_too_long_is_refused_and_what_was_typed_kept(alice: Visitor) -> None:
+    warning = "w" * 101
+    response = await alice.post("/posts", {"content": "keep me", "spoiler_text": warning})
+    assert response.status_code == 422
+    assert "Content warning is 101 characters; the limit is 100" in flash(response.text)
+    assert "keep me" in textareas(response.text)
+    assert f'value="{warning}"' in response.text
+    assert post_ids(await alice.page("/?mode=mine")) == []
+
+
+async def test_display_name_is_edited_in_settings_and_shown(
+    alice: Visitor, bob: Visitor, visitor: Visitor
+) -> None:
+    settings = await alice.page("/settings")
+    field = re.search(r'<input id="display_name"[^>]*>', settings)
+    assert field is not None and 'maxlength="30"' in field.group(0)
+    saved = await alice.post(
+        "/settings/profile", {"description": "hi", "display_name": "  Alice <A.>  "}
+    )
+    assert saved.status_code == 303
+    assert 'value="Alice &lt;A.&gt;"' in await alice.page("/settings")
+    profile = await visitor.page("/@alice")
+    assert '<p class="display-name">Alice &lt;A.&gt;</p>' in profile
+    assert "<h1>@alice</h1>" in profile
+    assert re.search(r"<title>Alice &lt;A.&gt; \(@alice\)", profile)
+    post_id = await alice.compose("signed")
+    shown = article(await visitor.page("/"), post_id)
+    assert (
+        '<a class="display-name" href="/@alice">Alice &lt;A.&gt;</a> '
+        '<a class="author" href="/@alice">@alice</a>'
+    ) in shown
+    await bob.follow("alice")
+    people = await visitor.page("/@bob/following")
+    assert '<a class="display-name" href="/@alice">Alice &lt;A.&gt;</a>' in people
+    # bob has none: his name is his @username alone.
+    bob_post = await bob.compose("unsigned")
+    assert 'class="display-name"' not in article(await visitor.page("/"), bob_post)
+    # The description form without the field (an older page) keeps the name.
+    await alice.post("/settings/profile", {"description": "again"})
+    assert '<p class="display-name">Alice &lt;A.&gt;</p>' in await visitor.page("/@alice")
+    # Empty clears it.
+    await alice.post("/settings/profile", {"description": "again", "display_name": ""})
+    assert 'class="display-name"' not in await visitor.page("/@alice")
+
+
+async def test_a_display_name_too_long_is_refused_and_kept(alice: Visitor) -> None:
+    name = "n" * 31
+    response = await alice.post("/settings/profile", {"description": "d", "display_name": name})
+    assert response.status_code == 422
+    assert "Display name is limited to 30 characters" in visible_text(response.text)
+    assert f'value="{name}"' in response.text
+    assert 'class="display-name"' not in await alice.page("/@alice")
+
+
+async def test_hashtags_link_to_their_pages(alice: Visitor, visitor: Visitor) -> None:
+    post_id = await alice.compose("#Python and #rust, not#this")
+    shown = article(await visitor.page(f"/posts/{post_id}"), post_id)
+    assert (
+        '<a href="/tags/python" class="mention hashtag" rel="tag">#<span>Python</span></a> and '
+        '<a href="/tags/rust" class="mention hashtag" rel="tag">#<span>rust</span></a>, not#this'
+    ) in shown

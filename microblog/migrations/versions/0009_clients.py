@@ -1,5 +1,5 @@
 """What Mastodon clients need: OAuth applications and authorization codes, tokens bound to an
-application (and app-only tokens, with no user), display names, content warnings,
+application (and app-only tokens, with no user), display names, content warnings, edits,
 idempotent posting, hashtags and full-text search.
 
 Revision ID: 0009
@@ -19,7 +19,19 @@ def upgrade() -> None:
     ALTER TABLE posts
         ADD COLUMN spoiler_text text NOT NULL DEFAULT ''
             CHECK (char_length(spoiler_text) <= 100),
-        ADD COLUMN sensitive boolean NOT NULL DEFAULT false;
+        ADD COLUMN sensitive boolean NOT NULL DEFAULT false,
+        ADD COLUMN edited_at timestamptz;
+    -- An edited post's earlier versions (Mastodon's status history), oldest first; the
+    -- current version is the post itself. created_at: when that version was written.
+    CREATE TABLE post_edits (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        post_id      bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+        content      text NOT NULL,
+        spoiler_text text NOT NULL,
+        sensitive    boolean NOT NULL,
+        created_at   timestamptz NOT NULL
+    );
+    CREATE INDEX post_edits_post ON post_edits (post_id, id);
 
     -- A client registered through POST /api/v1/apps; only the secret's SHA-256 is kept.
     CREATE TABLE oauth_apps (
@@ -62,8 +74,9 @@ def upgrade() -> None:
     CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
     -- Hashtags, lower-cased, in the order a tag timeline reads them (newest first).
+    -- Collated "C" (byte order): a hashtag search walks the primary key by prefix range.
     CREATE TABLE post_tags (
-        tag     text NOT NULL,
+        tag     text COLLATE "C" NOT NULL,
         post_id bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
         PRIMARY KEY (tag, post_id)
     );
@@ -74,17 +87,21 @@ def upgrade() -> None:
     CREATE INDEX posts_content_fts ON posts USING gin (to_tsvector('simple', content));
     -- Account search by name prefix, case-insensitive.
     CREATE INDEX users_username_prefix ON users (lower(username) text_pattern_ops);
+    -- Search: account search by display name prefix too (those who set one).
+    CREATE INDEX users_display_name_prefix ON users (lower(display_name) text_pattern_ops)
+        WHERE display_name <> '';
     """)
 
 
 def downgrade() -> None:
     op.execute("""
-    DROP INDEX users_username_prefix, posts_content_fts;
+    DROP INDEX users_display_name_prefix, users_username_prefix, posts_content_fts;
     DROP TABLE post_tags, idempotency_keys;
     DELETE FROM api_tokens WHERE user_id IS NULL;
     DROP INDEX api_tokens_app;
     ALTER TABLE api_tokens DROP COLUMN app_id, ALTER COLUMN user_id SET NOT NULL;
     DROP TABLE oauth_codes, oauth_apps;
-    ALTER TABLE posts DROP COLUMN sensitive, DROP COLUMN spoiler_text;
+    DROP TABLE post_edits;
+    ALTER TABLE posts DROP COLUMN edited_at, DROP COLUMN sensitive, DROP COLUMN spoiler_text;
     ALTER TABLE users DROP COLUMN display_name;
     """)

@@ -12,7 +12,8 @@ WHERE r.id <> %(from_id)s
                   WHERE (b.user_id = r.id AND b.target_id = %(from_id)s)
                      OR (b.user_id = %(from_id)s AND b.target_id = r.id))
   AND NOT EXISTS (SELECT 1 FROM mutes m
-                  WHERE m.user_id = r.id AND m.target_id = %(from_id)s AND m.notifications);
+                  WHERE m.user_id = r.id AND m.target_id = %(from_id)s AND m.notifications)
+RETURNING id, user_id;
 
 -- name: retract
 -- An undone favourite, boost or follow takes its notification back.

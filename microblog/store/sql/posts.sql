@@ -1,7 +1,32 @@
 -- name: create_post
-INSERT INTO posts (author_id, content, parent_id, visibility)
-VALUES (%(author_id)s, %(content)s, %(parent_id)s, %(visibility)s)
+INSERT INTO posts (author_id, content, parent_id, visibility, spoiler_text, sensitive)
+VALUES (%(author_id)s, %(content)s, %(parent_id)s, %(visibility)s, %(spoiler_text)s,
+        %(sensitive)s)
 RETURNING id;
+
+-- name: add_tags
+-- A new post's hashtags (names as stored: normalised, lower case).
+INSERT INTO post_tags (tag, post_id)
+SELECT unnest(%(tags)s::text[]), %(post_id)s
+ON CONFLICT DO NOTHING;
+
+-- name: forget_stale_idempotency_keys
+-- An account's Idempotency-Keys older than an hour: they name no post any more.
+DELETE FROM idempotency_keys
+WHERE user_id = %(user_id)s AND created_at < now() - interval '1 hour';
+
+-- name: idempotent_post
+-- The post an account's Idempotency-Key of the last hour made.
+SELECT post_id FROM idempotency_keys
+WHERE user_id = %(user_id)s AND key = %(key)s AND created_at >= now() - interval '1 hour';
+
+-- name: claim_idempotency_key
+-- The key for a new post; no row when the key is taken already (a concurrent request with
+-- it waits here for the other's transaction, then finds it taken, or free if it aborted).
+INSERT INTO idempotency_keys (user_id, key, post_id)
+VALUES (%(user_id)s, %(key)s, %(post_id)s)
+ON CONFLICT DO NOTHING
+RETURNING post_id;
 
 -- name: create_boost
 -- A boost: a post of the booster's, without text, carrying the boosted post; it takes the
@@ -67,7 +92,7 @@ DELETE FROM posts WHERE id = %(id)s AND author_id = %(author_id)s RETURNING id;
 -- (%(reader_id)s may be NULL); only those the reader may see when %(check)s. The caller
 -- restores the order. replies_count counts public and unlisted replies, as Mastodon does.
 SELECT p.id, p.content, p.parent_id, p.created_at, p.visibility, p.reblog_of_id,
-       p.spoiler_text, p.sensitive,
+       p.spoiler_text, p.sensitive, p.edited_at,
        ARRAY(SELECT t.tag FROM post_tags t WHERE t.post_id = p.id ORDER BY t.tag) AS tags,
        (SELECT count(*) FROM posts r
         WHERE r.parent_id = p.id AND r.visibility IN ('public', 'unlisted')) AS replies_count,
@@ -120,12 +145,15 @@ SELECT id FROM posts WHERE author_id = %(author_id)s ORDER BY id;
 -- name: profile
 -- An account's posts and boosts that the reader (NULL: anyone) may see, newest first; less
 -- its boosts when exclude_reblogs, and its replies to others when exclude_replies (answers
--- to itself stay, as on Mastodon).
+-- to itself stay, as on Mastodon); only its posts with the hashtag %(tagged)s when not NULL
+-- (boosts carry no hashtags of their own: none).
 SELECT p.id FROM posts p
 WHERE p.author_id = %(author_id)s AND p.id < %(below)s AND p.id > %(above)s
   AND (NOT %(exclude_reblogs)s OR p.reblog_of_id IS NULL)
   AND (NOT %(exclude_replies)s OR p.parent_id IS NULL
        OR EXISTS (SELECT 1 FROM posts q WHERE q.id = p.parent_id AND q.author_id = p.author_id))
+  AND (%(tagged)s::text IS NULL
+       OR EXISTS (SELECT 1 FROM post_tags t WHERE t.tag = %(tagged)s AND t.post_id = p.id))
   AND {visible_to}
 ORDER BY p.id {order}
 LIMIT %(limit)s;

@@ -23,6 +23,23 @@ UPDATE users SET description = %(description)s, updated_at = now()
 WHERE id = %(id)s
 RETURNING id, username, display_name, description, posts_count, followers_count, following_count, created_at;
 
+-- name: update_profile
+-- The profile's description and display name; a NULL one stays as it is.
+UPDATE users SET description = coalesce(%(description)s, description),
+                 display_name = coalesce(%(display_name)s, display_name),
+                 updated_at = now()
+WHERE id = %(id)s
+RETURNING id, username, display_name, description, posts_count, followers_count, following_count, created_at;
+
+-- name: site_usage
+-- Accounts, those active in the last 30 and 180 days, and their posts, boosts included
+-- (the counters the trigger keeps: one pass over users, never over posts).
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE last_active_at > now() - interval '30 days') AS active_month,
+       count(*) FILTER (WHERE last_active_at > now() - interval '180 days') AS active_halfyear,
+       coalesce(sum(posts_count), 0)::bigint AS posts
+FROM users;
+
 -- name: touch_active
 -- Reader activity, at most once a minute per user so reads do not turn into writes.
 UPDATE users SET last_active_at = now()

@@ -37,3 +37,37 @@ document.addEventListener("htmx:afterRequest", function (event) {
   if (!form || !form.matches("form.action, form.dismiss") || event.detail.xhr.status >= 300) return;
   document.getElementById("flash").innerHTML = "";
 });
+
+// Live home timeline (web/live_pages.py): new posts arrive out of sight in #incoming; the
+// button says how many, and a click puts them on top of the feed, newest first. A post the
+// feed shows already (one's own, just posted) is dropped.
+(function () {
+  function pending() {
+    var incoming = document.getElementById("incoming");
+    var feed = document.getElementById("feed");
+    if (!incoming || !feed) return [];
+    return Array.from(incoming.children).filter(function (post) {
+      if (!post.id || feed.querySelector("#" + CSS.escape(post.id))) { post.remove(); return false; }
+      return true;
+    });
+  }
+  function showCount() {
+    var button = document.getElementById("new-posts");
+    if (!button) return;
+    var count = pending().length;
+    button.textContent = count === 1 ? "1 new post" : count + " new posts";
+    button.hidden = count === 0;
+  }
+  document.addEventListener("htmx:sseMessage", function (event) {
+    if (event.detail && event.detail.type === "post") showCount();
+  });
+  // Posts sent by the compose form are in the feed: a copy waiting aside goes.
+  document.addEventListener("htmx:afterSettle", showCount);
+  document.addEventListener("click", function (event) {
+    if (!event.target.matches("#new-posts")) return;
+    var feed = document.getElementById("feed");
+    pending().forEach(function (post) { feed.insertBefore(post, feed.firstChild); });
+    showCount();
+    window.scrollTo({top: feed.offsetTop - 60});
+  });
+})();
