@@ -37,6 +37,14 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class Conversation:
+    """A direct post and the other accounts in it (its author and those it mentions)."""
+
+    post: Post
+    accounts: list[User]
+
+
+@dataclass(frozen=True, slots=True)
 class ShownNotification:
     """A notification with the account that caused it and the post it is about."""
 
@@ -147,6 +155,29 @@ class SocialVerbs:
     async def bookmarks(self, user_id: int, max_id: int | None, limit: int) -> Listing:
         """A page of the user's bookmarks (those they may still see), newest first."""
         return await self._listing(user_id, social.bookmarks, max_id, limit)
+
+    async def conversations(
+        self, user_id: int, max_id: int | None, limit: int
+    ) -> tuple[list[Conversation], int | None]:
+        """A page of the direct posts the user wrote or is mentioned in (those they may
+        still see), newest first: Mastodon's conversations, one per post; and the cursor
+        of the next page."""
+        listing = await self._listing(user_id, social.direct, max_id, limit)
+        wanted = {u for p in listing.items for u in [p.author.id, *(m.id for m in p.mentions)]}
+        async with self.pool.connection() as conn:
+            known = await users.by_ids(conn, sorted(wanted - {user_id}))
+        found = [
+            Conversation(
+                post,
+                [
+                    known[u]
+                    for u in dict.fromkeys([post.author.id, *(m.id for m in post.mentions)])
+                    if u in known
+                ],
+            )
+            for post in listing.items
+        ]
+        return found, listing.next_max_id
 
     async def _listing(
         self,

@@ -128,3 +128,8 @@ async def favourites(conn: Conn, user_id: int, max_id: int, limit: int) -> list[
 async def bookmarks(conn: Conn, user_id: int, max_id: int, limit: int) -> list[Listed]:
     """A user's bookmarks, newest first."""
     return await _posts(conn, "bookmarks_page", user_id, max_id, limit)
+
+
+async def direct(conn: Conn, user_id: int, max_id: int, limit: int) -> list[Listed]:
+    """The direct posts a user wrote or is mentioned in, newest first."""
+    return await _posts(conn, "direct_page", user_id, max_id, limit)

@@ -14,7 +14,7 @@ from microblog.domain import rules
 from microblog.domain.models import Mention, Post, Relations, User
 from microblog.domain.rules import HASHTAG, MENTION
 from microblog.service import Token
-from microblog.social import ShownNotification
+from microblog.social import Conversation, ShownNotification
 
 
 def iso(moment: datetime) -> str:
@@ -129,6 +129,16 @@ def status(post: Post, base_url: str) -> dict[str, Any]:
         data["reblog"] = inner
         return data
     return _status(post, base_url, None)
+
+
+def conversation(found: Conversation, base_url: str) -> dict[str, Any]:
+    """A Mastodon Conversation: here, one direct post and the other accounts in it."""
+    return {
+        "id": str(found.post.id),
+        "unread": False,
+        "accounts": [account(a, base_url) for a in found.accounts],
+        "last_status": status(found.post, base_url),
+    }
 
 
 def status_edit(

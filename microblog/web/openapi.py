@@ -844,3 +844,12 @@ EDIT = body(
     language=text(IGNORED),
     poll={"type": "object", "description": f"Not served: {UNSERVED}"},
 )
+
+
+class ConversationEntity(BaseModel):
+    """A Mastodon Conversation: here, one direct post and the other accounts in it."""
+
+    id: Id
+    unread: bool
+    accounts: list[Account]
+    last_status: Status | None

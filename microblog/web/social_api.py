@@ -27,6 +27,7 @@ from microblog.web.openapi import (
     ROW_PAGING,
     Account,
     AccountId,
+    ConversationEntity,
     Empty,
     Markers,
     Notification,
@@ -202,6 +203,21 @@ async def bookmarks(
     limit = params.limit(request)
     max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
     return _statuses(request, await microblog.bookmarks(user.id, max_id, limit), limit)
+
+
+@router.get(
+    "/conversations",
+    summary="The caller's direct posts, one conversation each, newest first",
+    **operation(list[ConversationEntity], auth="required", params=ROW_PAGING, paged=True),
+)
+async def conversations(
+    request: Request, user: Annotated[User, scoped("read:statuses")], microblog: MicroblogDep
+) -> FastJSONResponse:
+    limit = params.limit(request)
+    max_id = rules.optional_id(request.query_params.get("max_id"), "max_id")
+    found, cursor = await microblog.conversations(user.id, max_id, limit)
+    base = base_url(request)
+    return _listed(request, [mastodon.conversation(c, base) for c in found], cursor, limit)
 
 
 # Blocks and mutes ---------------------------------------------------------------------------

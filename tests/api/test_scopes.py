@@ -61,6 +61,7 @@ SCOPES: dict[tuple[str, str], tuple[str, str] | None] = {
     ("DELETE", "/api/v1/statuses/{status_id}"): ("scoped", "write:statuses"),
     ("GET", "/api/v1/statuses/{status_id}/context"): ("maybe", "read:statuses"),
     ("PUT", "/api/v1/statuses/{status_id}"): ("scoped", "write:statuses"),
+    ("GET", "/api/v1/conversations"): ("scoped", "read:statuses"),
     ("GET", "/api/v1/statuses/{status_id}/history"): ("maybe", "read:statuses"),
     ("GET", "/api/v1/statuses/{status_id}/source"): ("scoped", "read:statuses"),
     ("POST", "/api/v1/statuses/{status_id}/favourite"): ("scoped", "write:favourites"),

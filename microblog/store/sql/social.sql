@@ -97,3 +97,17 @@ FROM posts b JOIN users u ON u.id = b.author_id
 WHERE b.reblog_of_id = %(post_id)s AND b.id < %(max_id)s
 ORDER BY b.id DESC
 LIMIT %(limit)s;
+
+-- name: direct_page
+-- The direct posts a user wrote or is mentioned in (Mastodon's conversations, one per
+-- post), newest first: the author's through the per-author index, the others through
+-- the user's mentions (an OR of the two would scan every post).
+SELECT d.id AS row_id, d.id AS post_id FROM (
+    SELECT p.id FROM posts p
+    WHERE p.author_id = %(user_id)s AND p.visibility = 'direct' AND p.id < %(max_id)s
+    UNION
+    SELECT p.id FROM mentions m JOIN posts p ON p.id = m.post_id
+    WHERE m.user_id = %(user_id)s AND p.visibility = 'direct' AND p.id < %(max_id)s
+) d
+ORDER BY d.id DESC
+LIMIT %(limit)s;
