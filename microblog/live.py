@@ -138,8 +138,7 @@ class LiveHub:
             try:
                 async with self.bus.listen() as messages:
                     self._listening.set()
-                    async for message in messages:
-                        await self.dispatch(message)
+                    await self._drain(messages)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -151,6 +150,50 @@ class LiveHub:
                     self._failed_at = now
                 self._listening.set()
                 await asyncio.sleep(1.0)
+
+    async def _drain(self, messages: AsyncIterator[Message]) -> None:
+        """Dispatch messages as they come; those that came while the previous ones were
+        being handled go together (``dispatch_many``), so a burst costs a few queries, not
+        a few per post."""
+        inbox: asyncio.Queue[Message] = asyncio.Queue()
+
+        async def pump() -> None:
+            async for message in messages:
+                inbox.put_nowait(message)
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                getting = asyncio.ensure_future(inbox.get())
+                await asyncio.wait({getting, pumping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():
+                    getting.cancel()
+                    pumping.result()  # what ended the listening, raised
+                    return
+                batch = [getting.result()]
+                while not inbox.empty():
+                    batch.append(inbox.get_nowait())
+                await self.dispatch_many(batch)
+        finally:
+            pumping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pumping
+
+    async def dispatch_many(self, batch: list[Message]) -> None:
+        """Hand bus messages to the subscriptions, in order; new posts said one after
+        another go as one (one audience query and one hydration for all of them)."""
+        run: list[object] = []
+        for message in batch:
+            ids = message.get("ids")
+            if message.get("kind") == "posts" and isinstance(ids, list):
+                run.extend(ids)
+                continue
+            if run:
+                await self.dispatch({"kind": "posts", "ids": run})
+                run = []
+            await self.dispatch(message)
+        if run:
+            await self.dispatch({"kind": "posts", "ids": run})
 
     async def dispatch(self, message: Message) -> None:
         """Hand one bus message to the subscriptions it concerns."""

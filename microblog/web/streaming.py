@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from microblog.domain import scopes
 from microblog.domain.errors import Forbidden, Invalid, Unauthenticated
-from microblog.domain.models import Access, FeedMode
+from microblog.domain.models import Access, FeedMode, Post
 from microblog.domain.types import Window
 from microblog.live import HASHTAG_STREAMS, PUBLIC_STREAMS, STREAMS, Event, LiveHub, Subscription
 from microblog.service import Microblog
@@ -112,11 +113,18 @@ def render(event: Event, origin: str) -> tuple[str, str]:
     """(event name, payload text) as Mastodon sends them."""
     if event.kind in ("update", "status.update"):
         assert event.post is not None
-        return event.kind, orjson.dumps(mastodon.status(event.post, origin)).decode()
+        return event.kind, _status_json(event.post, origin)
     if event.kind == "delete":
         return "delete", str(event.post_id)
     assert event.notification is not None
     return "notification", orjson.dumps(mastodon.notification(event.notification, origin)).decode()
+
+
+@functools.lru_cache(maxsize=1024)
+def _status_json(post: Post, origin: str) -> str:
+    """A post's Status as JSON, made once for all the streams it goes to (a live post
+    carries no reader's flags; an equal post makes an equal text)."""
+    return orjson.dumps(mastodon.status(post, origin)).decode()
 
 
 async def _replay(

@@ -70,3 +70,27 @@ async def test_lost_messages_are_reported_once_a_minute(
     assert len(warnings) == 1 and "1 live message(s) lost (Redis" in warnings[0]
     assert bus.lost.count == 2  # told with the next warning
     await away.aclose()
+
+
+async def test_posts_said_together_go_as_one_and_in_order(runtime: Runtime) -> None:
+    ann = await runtime.microblog.sign_up("ann", "correct horse battery")
+    made = [await runtime.microblog.create_post(ann.id, f"post {i}", None) for i in range(3)]
+    async with runtime.live.subscribe(ann.id) as subscription:
+        subscription.streams.add(("user", ""))
+        first, second, third = (p.id for p in made)
+        await runtime.live.dispatch_many(
+            [
+                {"kind": "posts", "ids": [first]},
+                {"kind": "posts", "ids": [second]},
+                {"kind": "delete", "id": first, "author": ann.id, "public": True},
+                {"kind": "posts", "ids": [third]},
+            ]
+        )
+        events = [subscription.queue.get_nowait() for _ in range(4)]
+        assert [(e.kind, e.post.id if e.post else e.post_id) for e in events if e] == [
+            ("update", first),
+            ("update", second),
+            ("delete", first),
+            ("update", third),
+        ]
+        assert subscription.queue.empty()
