@@ -341,3 +341,26 @@ async def test_public_streams_hear_deletions_of_public_posts_only(settings: Sett
                     name, data, _ = await stream.next()
                     assert (name, data) == ("delete", public["id"])
                     await stream.silent()
+
+
+async def test_the_websocket_takes_the_token_as_its_protocol(settings: Settings) -> None:
+    # masto.js opens ``new WebSocket(url, accessToken)``: the token is the subprotocol,
+    # and the server must accept the socket with it.
+    with server(settings) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            ann, _ = await register(client, "ann")
+            bob, bob_id = await register(client, "bob")
+            await client.post(f"/api/v1/accounts/{bob_id}/follow", headers=auth(ann))
+            url = base.replace("http", "ws") + "/api/v1/streaming?stream=user"
+            protocol = websockets.Subprotocol(ann)
+            async with websockets.connect(url, subprotocols=[protocol]) as socket:
+                assert socket.subprotocol == ann
+                await asyncio.sleep(0.1)
+                made = await post(client, bob, "over the socket")
+                message = json.loads(await asyncio.wait_for(socket.recv(), WAIT))
+                assert (message["stream"], message["event"]) == (["user"], "update")
+                assert json.loads(message["payload"])["id"] == made["id"]
+            bad = base.replace("http", "ws") + "/api/v1/streaming?stream=user&access_token=nope"
+            with pytest.raises(websockets.exceptions.InvalidStatus):
+                async with websockets.connect(bad):
+                    pass
