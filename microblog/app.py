@@ -21,6 +21,7 @@ from microblog.web import (
     client_api,
     edits_api,
     errors,
+    floor,
     live_pages,
     oauth,
     pages,
@@ -87,6 +88,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(streaming.router, dependencies=ratelimit.API_LIMITS)
     app.include_router(streaming.sockets)
     app.include_router(pages.router, dependencies=ratelimit.PAGE_LIMITS)
+    if settings.bench_floor:
+        app.include_router(floor.router)
     app.include_router(live_pages.router, dependencies=ratelimit.PAGE_LIMITS)
     # Middleware added last runs first: security headers go on every answer, 500s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

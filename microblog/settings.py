@@ -114,6 +114,9 @@ class Settings:
         65_536, "Largest request body accepted (checked before and while it is read)."
     )
     rate_limits: bool = _setting(True, "Rate limits on or off, all of them at once.")
+    bench_floor: bool = _setting(
+        False, "Serve the benchmark's floor, GET /api/v1/bench/floor (no database, no auth)."
+    )
     rate_limit_storage: str = _setting(
         "redis", "Where rate-limit counts live: redis (shared by all processes) or memory."
     )

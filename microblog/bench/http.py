@@ -34,7 +34,12 @@ def figures(
             )
             by_author[label] = {"p50": result.p50, "p99": result.p99, "max": result.max}
         mixed = wrk.run(
-            home, "mixed.lua", mixed_seconds, 16, 2, {"MB_TOKENS": ",".join(mixed_tokens)}
+            home,
+            "mixed.lua",
+            mixed_seconds,
+            MIXED_CONNECTIONS,
+            MIXED_THREADS,
+            {"MB_TOKENS": ",".join(mixed_tokens)},
         )
     return {
         "http_first_page_ms": {**_worst(by_reader), "by_reader": by_reader},
@@ -44,8 +49,30 @@ def figures(
             "p99_ms": mixed.p99,
             "p50_ms": mixed.p50,
             "errors": mixed.errors,
-            "connections": 16,
+            "connections": MIXED_CONNECTIONS,
         },
+    }
+
+
+MIXED_CONNECTIONS = 16
+MIXED_THREADS = 2
+
+
+def floor(settings: Settings, seconds: float) -> dict[str, Any]:
+    """The floor of the HTTP stack: a fixed 20-status body with no database and no auth
+    (``web/floor.py``), from the same server and workers, measured as the mixed load is."""
+    with serving(settings) as url:
+        target = f"{url}/api/v1/bench/floor"
+        wrk.run(target, "get.lua", 1, MIXED_CONNECTIONS, MIXED_THREADS, {"MB_TOKEN": "none"})
+        result = wrk.run(
+            target, "get.lua", seconds, MIXED_CONNECTIONS, MIXED_THREADS, {"MB_TOKEN": "none"}
+        )
+    return {
+        "rps": result.rps,
+        "p50_ms": result.p50,
+        "p99_ms": result.p99,
+        "errors": result.errors,
+        "connections": MIXED_CONNECTIONS,
     }
 
 

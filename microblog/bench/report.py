@@ -57,9 +57,12 @@ def _get(figures: dict[str, Any], *path: str) -> Any:
     return value
 
 
-def _mixed(figures: dict[str, Any]) -> str:
+def _mixed(figures: dict[str, Any], floor: dict[str, Any] | None = None) -> str:
     rps, p99 = _get(figures, "mixed_load", "rps"), _get(figures, "mixed_load", "p99_ms")
-    return "—" if rps is None else f"{rps:,.0f} req/s, p99 {_ms(p99)}"
+    if rps is None:
+        return "—"
+    share = f" ({rps / floor['rps']:.0%} of the floor)" if floor and floor.get("rps") else ""
+    return f"{rps:,.0f} req/s, p99 {_ms(p99)}{share}"
 
 
 def _worst_reader(figures: dict[str, Any], name: str, stat: str) -> float | None:
@@ -117,6 +120,19 @@ def machine_line(results: dict[str, Any]) -> str:
     )
 
 
+def _floor_lines(floor: dict[str, Any] | None) -> list[str]:
+    """The floor of the HTTP stack (``web/floor.py``), the yardstick of the HTTP figures."""
+    if not floor:
+        return []
+    return [
+        "",
+        f"Floor of the HTTP stack (a fixed 20-status body, no database, no auth, the same "
+        f"server and workers, {floor['connections']} connections as the mixed load): "
+        f"{floor['rps']:,.0f} req/s, p50 {_ms(floor['p50_ms'])} / p99 "
+        f"{_ms(floor['p99_ms'])}. The mixed load below also says its share of it.",
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The seed's Part 4.1 table with measured numbers, then the targets."""
     strategies = _ordered(results["strategies"])
@@ -135,6 +151,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"cache TTL {s['cache_ttl_seconds']} s, server with {s['server_workers']} worker "
         f"processes, {s['samples_per_reader']} in-process samples per reader and figure, "
         f"wrk {s['http_seconds']} s per HTTP figure.",
+        *_floor_lines(results.get("floor")),
         "",
         "## The seed's comparison (Part 4.1), claimed and measured",
         "",
@@ -178,10 +195,11 @@ def markdown(results: dict[str, Any]) -> str:
         SEED_CLAIMS["storage"],
         [_bytes(f.get("storage_bytes")) for f in strategies.values()],
     )
+    floor = results.get("floor")
     row(
         "mixed load 100:1 (16 connections)",
         none,
-        [_mixed(f) for f in strategies.values()],
+        [_mixed(f, floor) for f in strategies.values()],
     )
     row(
         "consistency (mismatches with pull)",

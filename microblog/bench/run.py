@@ -83,6 +83,8 @@ def _steps(options: Options) -> list[tuple[str, float]]:
     p = options.profile
     reads = 3 * 5 * p.samples * 0.004
     steps: list[tuple[str, float]] = [("data set", 60 if p.plan.users >= 10_000 else 5)]
+    if options.http:
+        steps.append(("floor: http", p.mixed_seconds + 10))
     for name in options.strategies:
         build = {"pull": 0.0, "matview": 120.0, "fanout": 240.0, "hybrid": 240.0}[name]
         build = build if p.plan.users >= 10_000 else build / 20
@@ -173,6 +175,10 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
             },
             "strategies": {},
         }
+        if options.http:
+            step("floor: http")
+            results["floor"] = http.floor(base, profile.mixed_seconds)
+            done("floor: http")
         for name in options.strategies:
             settings = base.replace(feed_strategy=name)
             step(f"{name}: build")

@@ -35,7 +35,8 @@ class Server:
 
 def environment(settings: Settings) -> dict[str, str]:
     """The environment of the server (and of a separate worker): these settings, a fresh
-    secret, no rate limits (the load comes from one address on purpose)."""
+    secret, no rate limits (the load comes from one address on purpose), the floor's
+    endpoint served (``web/floor.py``)."""
     return {
         **os.environ,
         "MICROBLOG_DATABASE_URL": settings.database_url,
@@ -51,6 +52,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "MICROBLOG_SECRET_KEY": secrets.token_urlsafe(24),
         "MICROBLOG_DEV_MODE": "0",
         "MICROBLOG_RATE_LIMITS": "off",
+        "MICROBLOG_BENCH_FLOOR": "on",
     }
 
 

@@ -67,6 +67,8 @@ def test_the_small_profile_runs_and_every_strategy_matches_pull(
 
     results = json.loads((tmp_path / "smoke.json").read_text())
     assert {"machine", "versions", "settings", "profile", "strategies"} <= set(results)
+    assert results["floor"]["rps"] > 0 and results["floor"]["errors"] == 0
+    assert {"p50_ms", "p99_ms"} <= set(results["floor"])
     assert results["machine"]["cores"] >= 1
     assert set(results["strategies"]) == {
         f"{s}{c}" for s in ("pull", "fanout", "matview", "hybrid") for c in ("", "+cache")
@@ -88,5 +90,6 @@ def test_the_small_profile_runs_and_every_strategy_matches_pull(
             assert figures["fanout_lag_ms"]["by_rate"]["20"]["n"] > 0
     markdown = (tmp_path / "smoke.md").read_text()
     assert "| feed query, first page (in process) |" in markdown
+    assert "Floor of the HTTP stack" in markdown and "of the floor)" in markdown
     for plot in ("latency", "fanout-lag", "storage"):
         assert (tmp_path / f"smoke-{plot}.png").stat().st_size > 1000
