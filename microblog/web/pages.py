@@ -361,6 +361,47 @@ async def delete_post(
     return _redirect("/?mode=mine")
 
 
+async def _own_post(microblog: Microblog, user: User, raw_id: str) -> Post:
+    post = await microblog.post(rules.object_id(raw_id), user.id)
+    if post.author.id != user.id or post.reblog is not None:
+        raise NotFound("No such post of yours")
+    return post
+
+
+@router.get("/posts/{post_id}/edit", response_class=HTMLResponse)
+async def edit_form(
+    request: Request, post_id: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
+    """The form to edit one's own post's text and content warning."""
+    user = _need(me)
+    post = await _own_post(microblog, user, post_id)
+    context = {"me": user, "post": post, "draft": post.content, "spoiler": post.spoiler_text}
+    return await _page(request, microblog, "edit_post.html", context)
+
+
+@router.post("/posts/{post_id}/edit", dependencies=[Csrf])
+async def edit_post(
+    request: Request, post_id: str, microblog: MicroblogDep, me: PageUser
+) -> Response:
+    """Save an edit; the form again, with what was typed, when it is refused."""
+    user = _need(me)
+    post = await _own_post(microblog, user, post_id)
+    form = await request.form()
+    content, spoiler = form.get("content"), form.get("spoiler_text")
+    try:
+        await microblog.edit_post(user.id, post.id, content, spoiler_text=spoiler or "")
+    except Invalid as exc:
+        context = {
+            "me": user,
+            "post": post,
+            "draft": content if isinstance(content, str) else "",
+            "spoiler": spoiler if isinstance(spoiler, str) else "",
+            "error": str(exc),
+        }
+        return await _form_again(request, microblog, "edit_post.html", context, exc)
+    return _redirect(f"/posts/{post.id}")
+
+
 PostVerb = Callable[[Microblog, int, int], Awaitable[Post]]
 POST_VERBS: dict[str, PostVerb] = {
     "favourite": Microblog.favourite,
