@@ -164,16 +164,17 @@ class FeedEngine:
             async with conn.transaction():
                 # This job's posts and others waiting, except those another job holds.
                 taken = await outbox.take(conn, post_ids, self.batch)
-                if taken:
-                    for strategy in self.maintained:
-                        await strategy.fan_out(conn, taken)
-                    # In the followers' feeds once this commits: the streams may show them.
-                    said = [live.posts_message(taken)]
-                    if self.bus is not None:
-                        await self.bus.publish_in(conn, said)
-            if self.cache is not None and taken:
+                if not taken:
+                    return
+                for strategy in self.maintained:
+                    await strategy.fan_out(conn, taken)
+                # In the followers' feeds once this commits: the streams may show them.
+                said = [live.posts_message(taken)]
+                if self.bus is not None:
+                    await self.bus.publish_in(conn, said)
+            if self.cache is not None:
                 await self._invalidate_followers(conn, post_ids=taken)
-        if self.bus is not None and taken:
+        if self.bus is not None:
             await self.bus.publish_after(said)
 
     async def process_deleted(self, post_id: int, author_id: int) -> None:

@@ -20,27 +20,32 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from microblog.domain import scopes
+from microblog.domain import rules, scopes
 from microblog.domain.errors import Forbidden, Invalid, Unauthenticated
 from microblog.domain.models import Access, FeedMode, Post
 from microblog.domain.types import Window
 from microblog.live import HASHTAG_STREAMS, PUBLIC_STREAMS, STREAMS, Event, LiveHub, Subscription
 from microblog.service import Microblog
-from microblog.web import mastodon
+from microblog.web import mastodon, params
 from microblog.web.deps import bearer_token
 
 log = logging.getLogger(__name__)
 # Not in the OpenAPI document (streams are no JSON operations; docs/streaming.md is their
 # reference, as Mastodon documents its streaming API apart).
-router = APIRouter(prefix="/api/v1/streaming", include_in_schema=False)
+router = APIRouter(
+    prefix="/api/v1/streaming",
+    include_in_schema=False,
+    dependencies=[Depends(params.storable_parameters)],
+)
 # The WebSocket's own router: the API's per-request dependencies (rate limits) take an
 # HTTP request; a socket is limited when it subscribes instead (one hub subscription).
 sockets = APIRouter(prefix="/api/v1/streaming", include_in_schema=False)
 REPLAY_LIMIT = 40
+MAX_STREAMS = 50  # per WebSocket: each is a set entry the hub scans per message
 SCOPE_OF = {
     "user": "read:statuses",
     "user:notification": "read:notifications",
@@ -91,22 +96,30 @@ async def _access(microblog: Microblog, token: str | None) -> Access | None:
     return access
 
 
-def _check(access: Access | None, stream: str, tag: str) -> None:
-    """Refuse a stream this caller may not open (Mastodon's rules)."""
+def _check(access: Access | None, stream: str, raw_tag: str) -> str:
+    """Refuse a stream this caller may not open (Mastodon's rules); the hashtag, named as
+    posts store it (``rules.tag_name``), for a hashtag stream, else ''."""
     if stream not in STREAMS:
-        raise Invalid(f"Unknown stream: {stream}", "stream")
-    if stream in HASHTAG_STREAMS and not tag:
-        raise Invalid("tag is required for a hashtag stream", "tag")
+        raise Invalid(f"Unknown stream: {rules.storable(stream, 'stream')[:40]}", "stream")
+    tag = ""
+    if stream in HASHTAG_STREAMS:
+        if not raw_tag.strip():
+            raise Invalid("tag is required for a hashtag stream", "tag")
+        found = rules.tag_name(rules.storable(raw_tag.strip(), "tag"))
+        if found is None:
+            raise Invalid("tag is not a hashtag name", "tag")
+        tag = found
     personal = stream not in PUBLIC_STREAMS | HASHTAG_STREAMS
     if access is None:
         if personal:
             raise Unauthenticated("The access token is invalid")
-        return
+        return tag
     if personal and access.user is None:
         raise Invalid("This stream requires an authenticated user")
     if not scopes.allows(access.scope, SCOPE_OF[stream]):
         needed = SCOPE_OF[stream]
         raise Forbidden(f"This stream is outside the authorized scopes (it needs {needed})")
+    return tag
 
 
 def render(event: Event, origin: str) -> tuple[str, str]:
@@ -180,7 +193,7 @@ async def _events(
     wanted: set[tuple[str, str]],
     marks: Marks,
 ) -> AsyncIterator[Event]:
-    user_id = None if access is None else access.user.id if access.user else None
+    user_id = None if access is None or access.user is None else access.user.id
     notifications = access is not None and scopes.allows(access.scope, "read:notifications")
     async with hub.subscribe(user_id) as subscription:
         subscription.streams |= wanted
@@ -207,8 +220,7 @@ async def _open_sse(request: Request, stream: str, tag: str = "") -> EventSource
     microblog = _microblog(state)
     token = bearer_token(request) or request.query_params.get("access_token")
     access = await _access(microblog, token)
-    tag = tag.strip().lstrip("#").lower()
-    _check(access, stream, tag)
+    tag = _check(access, stream, tag)
     marks = Marks.parse(
         request.headers.get("last-event-id") or request.query_params.get("last_event_id")
     )
@@ -324,14 +336,16 @@ async def _change(
     if not isinstance(stream, str) or not isinstance(tag, str):
         await _error(socket, "stream and tag are text")
         return
-    tag = tag.strip().lstrip("#").lower()
     try:
-        _check(access, stream, tag)
+        tag = _check(access, stream, tag)
     except (Invalid, Forbidden, Unauthenticated) as exc:
         await _error(socket, str(exc))
         return
-    key = (stream, tag if stream in HASHTAG_STREAMS else "")
+    key = (stream, tag)
     if kind == "subscribe":
+        if key not in subscription.streams and len(subscription.streams) >= MAX_STREAMS:
+            await _error(socket, f"A socket holds at most {MAX_STREAMS} streams")
+            return
         subscription.streams.add(key)
     elif kind == "unsubscribe":
         subscription.streams.discard(key)

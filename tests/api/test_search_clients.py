@@ -19,6 +19,7 @@ from mastodon import Mastodon
 
 from microblog import passwords
 from tests.api.helpers import PASSWORD
+from tests.api.test_mastodon_client import client_for
 
 Toot = Callable[..., Result]
 
@@ -43,16 +44,6 @@ def sign_up(base_url: str, name: str) -> tuple[str, str]:
         headers={"Authorization": f"Bearer {token}"},
     )
     return token, str(me.json()["id"])
-
-
-def client_for(base_url: str, token: str) -> Mastodon:
-    return Mastodon(
-        access_token=token,
-        api_base_url=base_url,
-        version_check_mode="none",
-        request_timeout=30,
-        ratelimit_method="throw",
-    )
 
 
 def following(base_url: str, token: str, account_id: str) -> bool:

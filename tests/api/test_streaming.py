@@ -79,11 +79,12 @@ async def sse(
                     name, data = "message", []
 
     task = asyncio.create_task(read())
-    done, _ = await asyncio.wait(
-        {task, asyncio.create_task(ready.wait())}, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED
-    )
+    opened = asyncio.create_task(ready.wait())
+    done, _ = await asyncio.wait({task, opened}, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
+    opened.cancel()
     if task in done:
         task.result()  # raises what went wrong
+    assert ready.is_set(), "the stream did not open"
     # The hub listens before the response starts; a short pause lets the subscription
     # register on the server before the test acts.
     await asyncio.sleep(0.1)
@@ -364,3 +365,25 @@ async def test_the_websocket_takes_the_token_as_its_protocol(settings: Settings)
             with pytest.raises(websockets.exceptions.InvalidStatus):
                 async with websockets.connect(bad):
                     pass
+
+
+async def test_hashtag_streams_name_tags_as_posts_store_them(settings: Settings) -> None:
+    with server(settings) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            ann, _ = await register(client, "ann")
+            for bad, words in [("a-b", "not a hashtag"), ("%00", "contains"), ("", "required")]:
+                response = await client.get(f"/api/v1/streaming/hashtag?tag={bad}")
+                assert response.status_code == 422, bad
+                assert words in response.json()["error"], response.text
+            # Full-width letters and a leading # name the tag a post stores: "café".
+            async with sse(base, "/api/v1/streaming/hashtag?tag=%23%EF%BC%A3af%C3%A9") as stream:
+                made = await post(client, ann, "coffee #Café")
+                assert (await stream.update())["id"] == made["id"]
+            url = base.replace("http", "ws") + f"/api/v1/streaming?access_token={ann}"
+            async with websockets.connect(url) as socket:
+                for i in range(50):
+                    tag = {"type": "subscribe", "stream": "hashtag", "tag": f"t{i}"}
+                    await socket.send(json.dumps(tag))
+                await socket.send(json.dumps({"type": "subscribe", "stream": "public"}))
+                error = json.loads(await asyncio.wait_for(socket.recv(), WAIT))
+                assert error == {"error": "A socket holds at most 50 streams"}

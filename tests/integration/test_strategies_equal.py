@@ -1,8 +1,9 @@
 """Every strategy, with and without the cache, gives the pull strategy's pages.
 
 Hypothesis writes random histories of sign-ups, posts of every visibility (some mentioning
-others), replies, deletes, boosts and unboosts, favourites, follows, unfollows, blocks, mutes,
-reads and readers going idle; the job queue runs at random points and drains at the end.
+others), replies, edits (which change mentions), deletes, boosts and unboosts, favourites,
+follows, unfollows, blocks, mutes, reads and readers going idle; the job queue runs at random
+points and drains at the end.
 Then every reader's every feed is walked page by page (and from random cursors) under the
 strategy and under pull; and the pages readers get from the engine (the strategy's, through
 the boost rule of home feeds and the cache) are walked by their cursors and compared with the
@@ -52,6 +53,8 @@ op = st.one_of(
     st.tuples(st.just("boost"), user, post_ref),
     st.tuples(st.just("unboost"), user, post_ref),
     st.tuples(st.just("favourite"), user, post_ref),
+    # An edit changes a post's mentions, and so who sees a private or direct post.
+    st.tuples(st.just("edit"), post_ref, mention),
     st.tuples(st.sampled_from(["block", "unblock", "mute", "unmute"]), user, user),
     st.tuples(st.just("read"), user),
     st.tuples(st.just("look"), user),
@@ -153,6 +156,16 @@ class History:
                 return
             if kind != "favourite":
                 self.refresh_posts()
+        elif kind == "edit" and self.posts:
+            post_id = self.pick(self.posts, step[1])
+            assert post_id is not None
+            content = "p" if step[2] is None else f"hi @u{step[2]}"
+            await self.look(*self.users)  # cache every first page, to see the right ones drop
+            try:
+                await microblog.edit_post(self.author_of(post_id), post_id, content)
+            except Forbidden:  # a boost has no text
+                return
+            await self.look(*self.users)
         elif kind in ("follow", "unfollow", "block", "unblock", "mute", "unmute"):
             a = self.pick(self.users, step[1])
             b = self.pick(self.users, step[2])
