@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format system-deps bench bench-stream soak clean
+.PHONY: install run test lint format system-deps bench bench-stream soak cluster cluster-stop clean
 
 install: $(STAMP)
 
@@ -17,22 +17,25 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/python -m microblog.devserver
 
-# From Debian's packages: Chromium for the browser tests (Playwright drives it) and wrk,
-# the load generator of the benchmark's HTTP figures.
+# From Debian's packages: Chromium for the browser tests (Playwright drives it), wrk, the
+# load generator of the benchmark's HTTP figures, and PgBouncer for the cluster rehearsal
+# and its tests (PostgreSQL's and Redis's own binaries come with the services).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian's$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # Two workers (pytest-xdist), each with its own PostgreSQL database and Redis database; the
+# tests of one xdist_group (the topology the cluster tests start) on one worker; the
 # browser tests after them in one process (Playwright's loop and asyncio tests don't mix).
 TEST_WORKERS ?= 2
 test: install system-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load -m "not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not browser"
 	$(BIN)/python -m pytest -m browser
 
 # The benchmark (see docs/performance.md): PROFILE=seed|social|small.
@@ -50,6 +53,15 @@ bench-stream: install
 SOAK_MINUTES ?= 5
 soak: install system-deps
 	$(BIN)/microblog soak --minutes $(SOAK_MINUTES)
+
+# The scaled-out topology rehearsed on this machine (docs/scaling.md): a primary and a
+# streaming replica, PgBouncer, a Redis Cluster of 3 masters and 3 replicas, 2 web
+# processes (ports 8001, 8002) and 2 workers, with the demo network, under ./.data/cluster.
+cluster: install system-deps
+	$(BIN)/microblog cluster up
+
+cluster-stop: install
+	$(BIN)/microblog cluster down
 
 lint: install
 	$(BIN)/ruff check microblog tests

@@ -32,6 +32,7 @@ from microblog.web import (
 )
 from microblog.web.bodylimit import BodyLimit
 from microblog.web.headers import SecurityHeaders
+from microblog.web.read_your_writes import ReadYourWrites
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             app.state.runtime = runtime
-            app.state.limiter = ratelimit.open_limiter(settings, runtime.redis.connection_pool)
+            app.state.limiter = ratelimit.open_limiter(settings, runtime.redis)
             worker = None
             if settings.run_worker:
                 worker = asyncio.create_task(runtime.run_worker(), name="job-worker")
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
                     worker.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await worker
+                await app.state.limiter.aclose()
 
     settings.check_origin()
     settings.check_limits()
@@ -65,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # Innermost: it sees the caller the endpoint's dependencies identified.
+    app.add_middleware(ReadYourWrites)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

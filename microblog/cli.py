@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -35,7 +36,7 @@ def _require_migrated(settings: Settings) -> None:
     from microblog.store import migrate
 
     try:
-        current = migrate.current_revision(settings.database_url)
+        current = migrate.current_revision(settings.direct_url)
     except Exception as exc:  # psycopg.OperationalError and friends: say it plainly
         raise click.ClickException(f"cannot reach the database: {exc}".strip()) from exc
     if current != migrate.head_revision():
@@ -104,15 +105,54 @@ def _own_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
 
 
+def _queues(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """The ``--queues`` of ``worker``: known queue names, or None for every queue."""
+    from microblog.jobs.queue import parse_queues
+
+    if value is None:
+        return None
+    try:
+        return parse_queues(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @main.command()
-@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64))
-def worker(concurrency: int) -> None:
-    """Run the job queue worker until interrupted."""
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs run at once, per group of queues (fanout_large has slots of its own).",
+)
+@click.option(
+    "--queues",
+    callback=_queues,
+    metavar="NAMES",
+    help="Comma-separated queues to serve: default, fanout, fanout_large (default: all).",
+)
+@click.option(
+    "--delete-jobs",
+    type=click.Choice(["successful", "never", "always"]),
+    default="successful",
+    show_default=True,
+    help="Which finished jobs leave the job table (never: keep them all, for inspection).",
+)
+def worker(concurrency: int, queues: list[str] | None, delete_jobs: str) -> None:
+    """Run the job queue worker until interrupted (SIGINT, SIGTERM: the jobs running finish).
+
+    Several workers may serve the same queues, on as many machines as wanted: fan-out jobs
+    take disjoint batches of posts. A worker of fanout_large alone keeps celebrities' fan-out
+    apart; at least one worker must serve default (it runs the maintenance pass)."""
+    from microblog.jobs.queue import worker_groups
     from microblog.runtime import open_runtime
 
     async def run() -> None:
-        async with open_runtime(settings, pool_max=concurrency + 2) as runtime:
-            await runtime.run_worker(concurrency=concurrency, signals=True)
+        pool_max = concurrency * len(worker_groups(queues)) + 2
+        async with open_runtime(settings, pool_max=pool_max) as runtime:
+            await runtime.run_worker(
+                concurrency=concurrency, signals=True, queues=queues, delete_jobs=delete_jobs
+            )
 
     settings = _settings()
     _require_migrated(settings)
@@ -125,7 +165,7 @@ def migrate() -> None:
     from microblog.store import migrate as migrations
 
     settings = _settings()
-    migrations.upgrade(settings.database_url)
+    migrations.upgrade(settings.direct_url)
     click.echo(f"database is at revision {migrations.head_revision()}")
 
 
@@ -230,7 +270,7 @@ def seed(
     )
     reporter = ClickReporter()
     try:
-        report = seeder.seed(settings.database_url, plan, password, force=force, reporter=reporter)
+        report = seeder.seed(settings.direct_url, plan, password, force=force, reporter=reporter)
     except seeder.SeedError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -255,6 +295,62 @@ def _enliven(settings: Settings, plan: SeedPlan) -> None:
         f"brought it to the present: {report.posts} recent posts, {report.boosts} boosts, "
         f"{report.favourites} favourites and {report.follows} follows in {report.seconds:.1f} s"
     )
+
+
+@main.group()
+def cluster() -> None:
+    """The scaled-out topology, rehearsed on this machine (docs/scaling.md)."""
+
+
+ROOT_OPTION = click.option(
+    "--root",
+    default=".data/cluster",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the servers keep their data and logs.",
+)
+
+
+@cluster.command("up")
+@ROOT_OPTION
+@click.option("--strategy", default="hybrid", show_default=True, help="The serving strategy.")
+@click.option("--no-demo", is_flag=True, help="Start empty, without the demo network.")
+def cluster_up(root: Path, strategy: str, no_demo: bool) -> None:
+    """Start a primary and a streaming replica, PgBouncer, a Redis Cluster (3 masters, 3
+    replicas), 2 web processes and 2 workers, all on loopback, with the demo network."""
+    from microblog.cluster import rehearsal
+    from microblog.cluster.procs import ClusterError
+
+    plan = rehearsal.Plan(root=root, strategy=strategy, demo=not no_demo)
+    try:
+        state = rehearsal.up(plan, say=click.echo)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("\nthe rehearsal runs:")
+    for name, url in state.urls.items():
+        click.echo(f"  {name:10} {url}")
+    click.echo(f"  logs in {root}/logs; `source {root}/env.sh` points microblog commands at it")
+    click.echo("  stop it with `make cluster-stop`")
+
+
+@cluster.command("down")
+@ROOT_OPTION
+def cluster_down(root: Path) -> None:
+    """Stop every process of the rehearsal."""
+    from microblog.cluster import rehearsal
+
+    if not rehearsal.down(root, say=click.echo):
+        click.echo("nothing of the rehearsal runs")
+
+
+@cluster.command("status")
+@ROOT_OPTION
+def cluster_status(root: Path) -> None:
+    """Which processes of the rehearsal run."""
+    from microblog.cluster import rehearsal
+
+    names = rehearsal.running(root)
+    click.echo(", ".join(names) if names else "nothing of the rehearsal runs")
 
 
 @main.group()
@@ -431,6 +527,83 @@ def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http
         sys.exit(1)
 
 
+# --- bench-fleet (the worker fleet's fan-out) ---------------------------------------------
+
+
+def _worker_counts(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """The ``--workers`` of ``bench-fleet``: comma-separated fleet sizes, 1 to 16."""
+    try:
+        counts = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: comma-separated numbers, e.g. 1,2") from exc
+    if not counts or any(not 1 <= n <= 16 for n in counts):
+        raise click.BadParameter(f"{value!r}: fleet sizes from 1 to 16, e.g. 1,2")
+    return counts
+
+
+@main.command("bench-fleet")
+@click.option(
+    "--profile",
+    "profile_name",
+    type=click.Choice(["seed", "social", "small"]),
+    default="small",
+    show_default=True,
+    help="The bench database to write into (microblog_bench_<profile>, made if missing).",
+)
+@click.option(
+    "--workers",
+    default="1,2",
+    show_default=True,
+    callback=_worker_counts,
+    help="Fleet sizes to measure, in turn: worker processes.",
+)
+@click.option("--posts", default=2000, show_default=True, type=click.IntRange(10, 1_000_000))
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Each worker's --concurrency.",
+)
+@click.option(
+    "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
+)
+def bench_fleet(
+    profile_name: str, workers: tuple[int, ...], posts: int, concurrency: int, out_dir: str
+) -> None:
+    """Fan-out throughput and commit-to-fan-out lag of 1, 2, … `microblog worker` processes,
+    to fleet-<profile>.md and .json."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    if find_spec("rich") is None:
+        raise click.ClickException(
+            "the benchmark needs the bench extra: pip install 'microblog[bench]'"
+        )
+    from microblog.bench.fleet import Options, run_fleet
+    from microblog.bench.profiles import PROFILES
+
+    settings = _settings()
+    options = Options(
+        profile=PROFILES[profile_name],
+        admin_url=settings.database_url.rpartition("/")[0] + "/postgres",
+        redis_url=settings.redis_url,
+        workers=workers,
+        posts=posts,
+        out_dir=Path(out_dir),
+        concurrency=concurrency,
+    )
+    results = run_fleet(options)
+    for run in results["runs"]:
+        steady = run["steady"]
+        click.echo(
+            f"{run['workers']} worker(s): backlog {run['backlog']['entries_per_s']:,.0f} "
+            f"entries/s; steady {steady['entries_per_s']:,.0f} entries/s, lag p50 "
+            f"{steady['lag_ms']['p50']} ms p99 {steady['lag_ms']['p99']} ms"
+        )
+    click.echo(f"wrote {out_dir}/fleet-{profile_name}.json and .md")
+
+
 # --- bench-stream (the streaming figure) ---------------------------------------------------
 def _names(value: str, allowed: list[str], option: str) -> tuple[str, ...]:
     """A comma-separated list of names, each one of ``allowed``."""
@@ -541,6 +714,62 @@ def bench_stream(
     )
     click.echo(f"wrote {out_dir}/{options.name}.md and .json; {missed} deliveries missed")
     if missed:
+        sys.exit(1)
+
+
+@main.command("bench-replicas")
+@click.option(
+    "--profile",
+    "profile_name",
+    type=click.Choice(["small", "social"]),
+    default="small",
+    show_default=True,
+)
+@click.option(
+    "--seconds",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(1, 300),
+    help="wrk time per read figure, and posting time at each write rate.",
+)
+@click.option(
+    "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
+)
+def bench_replicas(profile_name: str, seconds: float, out_dir: str) -> None:
+    """On a private primary and streaming replica (started under a temporary folder, removed
+    afterwards): read throughput with 0 and 1 replica, the replica's lag behind writes, and
+    fan-out with the push tables UNLOGGED and LOGGED; write replicas-<profile>.md and .json.
+    Exits with 1 if any read failed."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    if find_spec("rich") is None:
+        raise click.ClickException(
+            "the benchmark needs the bench extra: pip install 'microblog[bench]'"
+        )
+    from microblog.bench.profiles import PROFILES
+    from microblog.bench.replicas import NEEDED, Options, run_replicas
+    from microblog.cluster import procs
+
+    missing = [name for name in NEEDED if not procs.have(name)]
+    if missing:
+        raise click.ClickException(
+            f"bench-replicas needs {', '.join(missing)} (make system-deps installs wrk)"
+        )
+    profile = PROFILES[profile_name]
+    options = Options(
+        profile=profile,
+        redis_url=_settings().redis_url,
+        out_dir=Path(out_dir),
+        seconds=seconds,
+        backlog_posts=max(profile.backlog_posts, 1000),
+    )
+    results = run_replicas(options)
+    errors = sum(
+        f[replicas]["errors"] for f in results["reads"].values() for replicas in ("0", "1")
+    )
+    click.echo(f"wrote {out_dir}/{options.name}.md and .json; {errors} failed reads")
+    if errors:
         sys.exit(1)
 
 

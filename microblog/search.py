@@ -25,6 +25,7 @@ from microblog.domain.errors import Invalid, NotFound
 from microblog.domain.models import Page, Post, User
 from microblog.domain.types import Conn, Window
 from microblog.store import posts, search
+from microblog.store.replicas import Reads
 from microblog.store.search import Hashtag
 
 __all__ = ["SEARCH_TYPES", "Hashtag", "Results", "SearchType", "SearchVerbs", "Terms"]
@@ -121,6 +122,7 @@ class SearchVerbs:
     """Search (accounts, posts, hashtags) and hashtag timelines (mixed into Microblog)."""
 
     pool: AsyncConnectionPool[Conn]
+    reads: Reads
 
     async def search(
         self,
@@ -142,7 +144,8 @@ class SearchVerbs:
         terms = interpret(query_text(query), origin)
         if reader_id is None and offset > 0:
             return NOTHING
-        async with self.pool.connection() as conn:
+
+        async def read(conn: Conn) -> Results:
             accounts = []
             if "accounts" in types:
                 accounts = await _accounts(conn, terms, reader_id, following, limit, offset)
@@ -154,14 +157,15 @@ class SearchVerbs:
             hashtags = []
             if "hashtags" in types:
                 hashtags = await _hashtags(conn, terms, limit, offset)
-        return Results(accounts, statuses, hashtags)
+            return Results(accounts, statuses, hashtags)
+
+        return await self.reads.run(reader_id, read)
 
     async def hashtag(self, name: str) -> Hashtag:
         """A hashtag with how many public posts carry it (any well-formed name: 0 when unused);
         ``NotFound`` for a name that is no hashtag."""
         tag = _tag_or_404(name)
-        async with self.pool.connection() as conn:
-            return await search.hashtag(conn, tag)
+        return await self.reads.run(None, lambda conn: search.hashtag(conn, tag))
 
     async def tag_timeline(
         self,
@@ -190,7 +194,7 @@ class SearchVerbs:
             ordered = sorted(found, reverse=not window.oldest_first)[:count]
             return ordered[::-1] if window.oldest_first else ordered
 
-        async with self.pool.connection() as conn:
+        async def read(conn: Conn) -> Page:
             cursor = None
             if window.oldest_first:
                 found = await merged(conn, window, limit)
@@ -201,8 +205,9 @@ class SearchVerbs:
                 found = await merged(conn, window, limit + 1)
                 if len(found) > limit:
                     found, cursor = found[:limit], found[limit - 1]
-            hydrated = await posts.hydrate(conn, found, reader_id)
-        return Page(hydrated, cursor)
+            return Page(await posts.hydrate(conn, found, reader_id), cursor)
+
+        return await self.reads.run(reader_id, read)
 
 
 def _tag_or_404(name: str) -> str:

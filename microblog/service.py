@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from psycopg import errors
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from microblog import passwords
 from microblog.apps import AppVerbs
@@ -41,6 +41,7 @@ from microblog.feeds import FeedChange, FeedEngine
 from microblog.search import SearchVerbs
 from microblog.social import SocialVerbs
 from microblog.store import follows, notifications, posts, sessions, social, tokens, users
+from microblog.store.replicas import Reads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,8 +88,12 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         pool: AsyncConnectionPool[Conn],
         engine: FeedEngine,
         hashing: passwords.BoundedHashing | None = None,
+        reads: Reads | None = None,
     ) -> None:
         self.pool = pool
+        # Where reads go: a replica, or the primary (``store/replicas.py``); without
+        # replicas, always the primary.
+        self.reads = reads or Reads(pool, [], None, 0)
         self.engine = engine
         # Every password hash and check goes through it: a bounded number at a time.
         self.hashing = hashing or passwords.BoundedHashing()
@@ -207,19 +212,19 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
             raise Invalid(wrong, "password") from exc
         return user
 
-    async def user(self, user_id: int) -> User:
-        """A user by id; ``NotFound`` otherwise."""
-        async with self.pool.connection() as conn:
-            user = await users.by_id(conn, user_id)
+    async def user(self, user_id: int, reader_id: int | None = None) -> User:
+        """A user by id; ``NotFound`` otherwise. Read where ``reader_id`` may be served
+        (a replica, unless the reader's own last write is not there yet)."""
+        user = await self.reads.run(reader_id, lambda conn: users.by_id(conn, user_id))
         if user is None:
             raise NotFound("No such user")
         return user
 
-    async def user_named(self, username: str) -> User:
-        """A user by username (any case); ``NotFound`` otherwise."""
+    async def user_named(self, username: str, reader_id: int | None = None) -> User:
+        """A user by username (any case); ``NotFound`` otherwise (read as ``user``)."""
         rules.storable(username, "username", "Username")
-        async with self.pool.connection() as conn:
-            user = await users.by_username(conn, username.strip().lstrip("@"))
+        name = username.strip().lstrip("@")
+        user = await self.reads.run(reader_id, lambda conn: users.by_username(conn, name))
         if user is None:
             raise NotFound(f"No user called {username!r}")
         return user
@@ -365,8 +370,9 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
     async def post(self, post_id: int, reader_id: int | None = None) -> Post:
         """One post the reader (None: anyone) may see, with the reader's flags; ``NotFound``
         otherwise (whether it does not exist or is not theirs to see)."""
-        async with self.pool.connection() as conn:
-            found = await posts.hydrate(conn, [post_id], reader_id, check=True)
+        found = await self.reads.run(
+            reader_id, lambda conn: posts.hydrate(conn, [post_id], reader_id, check=True)
+        )
         if not found:
             raise NotFound("No such post")
         return found[0]
@@ -399,7 +405,8 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
 
     async def thread(self, post_id: int, reader_id: int | None = None) -> Thread:
         """A post with its ancestors and replies, those the reader may see."""
-        async with self.pool.connection() as conn:
+
+        async def read(conn: Conn) -> Thread:
             found = await posts.hydrate(conn, [post_id], reader_id, check=True)
             if not found:
                 raise NotFound("No such post")
@@ -408,7 +415,9 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
             below_ids = await posts.descendants(conn, post.id)
             above = await posts.hydrate(conn, above_ids, reader_id, check=True)
             below = await posts.hydrate(conn, below_ids, reader_id, check=True)
-        return Thread(above, post, below)
+            return Thread(above, post, below)
+
+        return await self.reads.run(reader_id, read)
 
     # Follows ------------------------------------------------------------------------------
 
@@ -464,17 +473,23 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
 
     async def followers(self, user_id: int, max_id: int | None, limit: int) -> list[User]:
         """A page of a user's followers, newest account id first."""
-        async with self.pool.connection() as conn:
+
+        async def read(conn: Conn) -> list[User]:
             if await users.by_id(conn, user_id) is None:
                 raise NotFound("No such user")
             return await users.followers(conn, user_id, max_id or rules.MAX_ID, limit)
 
+        return await self.reads.run(None, read)
+
     async def following(self, user_id: int, max_id: int | None, limit: int) -> list[User]:
         """A page of the accounts a user follows, newest account id first."""
-        async with self.pool.connection() as conn:
+
+        async def read(conn: Conn) -> list[User]:
             if await users.by_id(conn, user_id) is None:
                 raise NotFound("No such user")
             return await users.following(conn, user_id, max_id or rules.MAX_ID, limit)
+
+        return await self.reads.run(None, read)
 
     # Writes -------------------------------------------------------------------------------
 
@@ -496,13 +511,35 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
     # Feeds --------------------------------------------------------------------------------
 
     async def feed(self, reader_id: int | None, mode: FeedMode, window: Window, limit: int) -> Page:
-        """One page of a feed, newest first. ``all`` needs no reader; the others do."""
-        async with self.pool.connection() as conn:
-            if reader_id is not None and mode is FeedMode.TIMELINE and self._due(reader_id):
+        """One page of a feed, newest first. ``all`` needs no reader; the others do.
+
+        Read on a replica when the strategy's pages may be (``engine.replica_reads``), as
+        ``user`` says; the reader's activity is recorded on the primary."""
+        if reader_id is not None and mode is FeedMode.TIMELINE and self._due(reader_id):
+            async with self.pool.connection() as conn:
                 await users.touch_active(conn, reader_id)
-            page = await self.engine.page(conn, reader_id, mode, window, limit)
+        on_replica = self.reads.enabled and self.engine.replica_reads(reader_id, mode)
+
+        async def read(conn: Conn, replica: bool) -> Page:
+            page = await self.engine.page(conn, reader_id, mode, window, limit, replica)
             hydrated = await posts.hydrate(conn, page.ids, reader_id)
-        return Page(hydrated, page.next_max_id)
+            return Page(hydrated, page.next_max_id)
+
+        return await self.reads.run_placed(reader_id, read, on_replica)
+
+    @property
+    def replicas(self) -> bool:
+        """Whether reads may go to replicas (``MICROBLOG_DATABASE_REPLICA_URLS``)."""
+        return self.reads.enabled
+
+    async def wrote(self, user_id: int) -> None:
+        """Mark that the user has just written (read-your-writes across replicas: their
+        next reads wait for a replica that has replayed this far). A failure is logged:
+        the write is done, and at worst the user's next read comes from a lagging replica."""
+        try:
+            await self.reads.wrote(user_id)
+        except (errors.Error, PoolTimeout) as exc:
+            log.warning("could not mark user %d's write: %s", user_id, exc)
 
     def _due(self, reader_id: int) -> bool:
         """Whether to record the reader's activity: at most once a minute per process."""
@@ -523,8 +560,9 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         only: ProfileFilter | None = None,
     ) -> Page:
         """One page of a user's posts and boosts, those the reader (None: anyone) may see."""
-        await self.user(user_id)
-        async with self.pool.connection() as conn:
+        await self.user(user_id, reader_id)
+
+        async def read(conn: Conn) -> Page:
             cursor = None
             if window.oldest_first:
                 found = await posts.profile(conn, user_id, reader_id, window, limit, only)
@@ -535,5 +573,6 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
                 found = await posts.profile(conn, user_id, reader_id, window, limit + 1, only)
                 if len(found) > limit:
                     found, cursor = found[:limit], found[limit - 1]
-            hydrated = await posts.hydrate(conn, found, reader_id)
-        return Page(hydrated, cursor)
+            return Page(await posts.hydrate(conn, found, reader_id), cursor)
+
+        return await self.reads.run(reader_id, read)

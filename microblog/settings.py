@@ -52,7 +52,28 @@ class Settings:
     database_url: str = _setting(
         "postgresql://postgres@127.0.0.1:5432/microblog", "PostgreSQL connection URL."
     )
+    database_replica_urls: str = _setting(
+        "",
+        "Comma-separated PostgreSQL streaming replicas that serve reads (feeds, profiles, "
+        "threads, search); empty: the primary serves everything.",
+    )
+    replica_max_lag_seconds: int = _setting(
+        10, "A replica further behind the primary than this is skipped until it catches up."
+    )
+    database_direct_url: str = _setting(
+        "",
+        "The primary with no pooler between: LISTEN, the job queue and migrations use it when "
+        "MICROBLOG_DATABASE_URL goes through PgBouncer; empty: MICROBLOG_DATABASE_URL.",
+    )
+    pgbouncer: bool = _setting(
+        False,
+        "MICROBLOG_DATABASE_URL and the replicas go through PgBouncer in transaction pooling "
+        "mode: no prepared statements, no session settings.",
+    )
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis connection URL.")
+    redis_cluster: bool = _setting(
+        False, "MICROBLOG_REDIS_URL names one node of a Redis Cluster (any node)."
+    )
     secret_key: str = _setting(
         DEV_SECRET,
         "Signs session cookies and CSRF tokens. The development default is refused unless "
@@ -73,6 +94,11 @@ class Settings:
     feed_cap: int = _setting(800, "Entries kept per pushed feed (fanout, hybrid).")
     fanout_batch: int = _setting(
         100, "Most new posts one background job takes from the outbox (fan-out, cache)."
+    )
+    fanout_large_followers: int = _setting(
+        1000,
+        "Posts of authors with at least this many followers fan out on their own queue "
+        "(fanout_large), so that a celebrity's fan-out cannot hold up everyone else's.",
     )
     feed_cache: str = _setting("off", "Cache of hot first pages: redis or off.")
     live_bus: str = _setting(
@@ -102,6 +128,11 @@ class Settings:
     db_pool_max: int = _setting(10, "Maximum PostgreSQL connections per server process.")
     run_worker: bool = _setting(
         False, "Run a job queue worker inside each server process (`serve` sets it)."
+    )
+    worker_heartbeat_seconds: int = _setting(
+        10,
+        "Seconds between a job worker's heartbeats; one silent for three times as long is "
+        "taken for dead and the maintenance pass retries its jobs.",
     )
     secure_cookies: bool = _setting(False, "Mark the session cookie Secure (HTTPS only).")
     session_days: int = _setting(14, "Days a browser session lasts after logging in.")
@@ -212,9 +243,12 @@ class Settings:
         for name, value in (
             ("MICROBLOG_FEED_CAP", self.feed_cap),
             ("MICROBLOG_FANOUT_BATCH", self.fanout_batch),
+            ("MICROBLOG_FANOUT_LARGE_FOLLOWERS", self.fanout_large_followers),
+            ("MICROBLOG_REPLICA_MAX_LAG_SECONDS", self.replica_max_lag_seconds),
             ("MICROBLOG_MATVIEW_PER_READER", self.matview_per_reader),
             ("MICROBLOG_MATVIEW_REFRESH_SECONDS", self.matview_refresh_seconds),
             ("MICROBLOG_MAINTENANCE_SECONDS", self.maintenance_seconds),
+            ("MICROBLOG_WORKER_HEARTBEAT_SECONDS", self.worker_heartbeat_seconds),
             ("MICROBLOG_FEED_CACHE_TTL_SECONDS", self.feed_cache_ttl_seconds),
             ("MICROBLOG_ACTIVE_DAYS", self.active_days),
             ("MICROBLOG_CELEBRITY_FOLLOWERS", self.celebrity_followers),
@@ -275,6 +309,16 @@ class Settings:
                 except ValueError as exc:
                     raise SettingsError(f"MICROBLOG_TRUSTED_PROXIES: {exc}") from exc
         return tuple(networks)
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """The replicas of ``MICROBLOG_DATABASE_REPLICA_URLS``."""
+        return [u.strip() for u in self.database_replica_urls.split(",") if u.strip()]
+
+    @property
+    def direct_url(self) -> str:
+        """The primary without a pooler between (``MICROBLOG_DATABASE_DIRECT_URL``)."""
+        return self.database_direct_url or self.database_url
 
     @property
     def dual_write(self) -> list[str]:

@@ -40,6 +40,9 @@ def environment(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         "MICROBLOG_DATABASE_URL": settings.database_url,
+        # Streaming replicas that serve reads (none: the primary serves everything).
+        "MICROBLOG_DATABASE_REPLICA_URLS": settings.database_replica_urls,
+        "MICROBLOG_REPLICA_MAX_LAG_SECONDS": str(settings.replica_max_lag_seconds),
         "MICROBLOG_REDIS_URL": settings.redis_url,
         "MICROBLOG_FEED_STRATEGY": settings.feed_strategy,
         "MICROBLOG_FEED_CACHE": settings.feed_cache,

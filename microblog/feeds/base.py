@@ -29,10 +29,13 @@ class Traits:
     reader by reader) or ``shared`` (one structure built for every reader at once).
     ``fans_out``: new posts reach its state through ``fan_out`` jobs, so its pages lag the
     post by the queue's delay (the benchmark measures that lag).
+    ``replica_reads``: its home pages may be read on a streaming replica (they only read,
+    and only tables a replica holds: not ``UNLOGGED`` ones).
     """
 
     state: State = "none"
     fans_out: bool = False
+    replica_reads: bool = True
 
 
 class FeedJobs(Protocol):
@@ -42,8 +45,9 @@ class FeedJobs(Protocol):
     exactly when the transaction commits.
     """
 
-    async def posts_published(self, conn: Conn, post_ids: Sequence[int]) -> None:
-        """Fan-out and cache invalidation of posts waiting in the outbox."""
+    async def posts_published(self, conn: Conn, large: bool) -> None:
+        """Fan-out and cache invalidation of the posts waiting in the outbox's queue (large
+        or not): a job of that queue, unless one is waiting to start already."""
 
     async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
         """Removal of a deleted post from feed state and cached pages."""

@@ -32,6 +32,9 @@ class FeedChange:
     cache: FeedCache | None
     background_posts: bool
     bus: Bus | None = None
+    # Posts of authors with at least this many followers fan out on the large queue (None:
+    # none does).
+    large_followers: int | None = None
     stale_readers: set[int] = field(default_factory=set)
     stale_everyone: bool = False
     # Account deletions: every cache key of the accounts goes, and so does every page of
@@ -43,6 +46,8 @@ class FeedChange:
     deleted: list[tuple[int, int, bool]] = field(default_factory=list)
     edited: list[int] = field(default_factory=list)
     notifications: list[tuple[int, int]] = field(default_factory=list)
+    # The outbox queues (large or not) this change put posts in.
+    queued: set[bool] = field(default_factory=set)
     _open: bool = True
 
     def _check_open(self) -> None:
@@ -51,11 +56,13 @@ class FeedChange:
 
     async def post_created(self, post_id: int, author_id: int, top_level: bool) -> None:
         """A post was inserted: queued for fan-out; the author's own pages are stale now,
-        followers' pages after the fan-out job."""
+        followers' pages after the fan-out job. It waits in the outbox's large queue when
+        its author has many followers; the queue's job is made sure of at the end of the
+        transaction (``_committing``)."""
         self._check_open()
         if self.background_posts:
-            await outbox.put(self.conn, post_id)
-            await self.jobs.posts_published(self.conn, [post_id])
+            large = await outbox.put(self.conn, post_id, author_id, self.large_followers)
+            self.queued.add(large)
         self.stale_readers.add(author_id)
         self.stale_everyone |= top_level
         self.created.append(post_id)
@@ -133,6 +140,13 @@ class FeedChange:
         return said
 
     async def _committing(self) -> None:
+        # Last, after every other lock the change takes: a share of each queue's lock (so
+        # that a job that found the queue empty waits for this commit before it stops),
+        # then a job of the queue, unless one is waiting to start already (it will take
+        # these posts: it cannot stop before this commit).
+        for large in sorted(self.queued):
+            await outbox.hold(self.conn, large)
+            await self.jobs.posts_published(self.conn, large)
         if self.bus is not None:
             await self.bus.publish_in(self.conn, self.live_messages())
 
@@ -155,9 +169,10 @@ async def feed_change(
     cache: FeedCache | None,
     background_posts: bool,
     bus: Bus | None = None,
+    large_followers: int | None = None,
 ) -> AsyncIterator[FeedChange]:
     """The write's transaction on ``conn``, with the change to report into it."""
-    change = FeedChange(conn, maintained, jobs, cache, background_posts, bus)
+    change = FeedChange(conn, maintained, jobs, cache, background_posts, bus, large_followers)
     try:
         async with conn.transaction():
             yield change

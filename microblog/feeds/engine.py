@@ -9,10 +9,12 @@ Writes report their changes through ``change()`` (see ``feeds/change.py``).
 from __future__ import annotations
 
 import contextlib
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
 from microblog.domain.types import Conn, FeedMode, Window
@@ -37,6 +39,17 @@ class IdPage:
 
 
 HOME_MODES = (FeedMode.TIMELINE, FeedMode.FOLLOWING)
+# A fan-out job that has worked this long with posts still waiting queues the next one and
+# ends: the other jobs of its worker's slots get their turn, and its committed batches stay
+# done (``drain_posts``).
+DRAIN_SECONDS = 2.0
+# How long a fan-out job that found its queue empty waits for the post transactions in
+# flight (milliseconds); past it, it queues the next job instead.
+SETTLE_TIMEOUT_MS = 10_000
+# Posts of the large queue per transaction: each one writes thousands of entries already,
+# and one at a time keeps a transaction (its author lock, what a kill rolls back) short
+# and lets several jobs share a burst of them.
+LARGE_BATCH = 1
 
 
 def in_rollout(reader_id: int, percent: int) -> bool:
@@ -58,6 +71,7 @@ class FeedEngine:
         rollout_percent: int = 100,
         batch: int = 100,
         bus: Bus | None = None,
+        large_followers: int | None = None,
     ) -> None:
         self.serving = serving
         self.pull = pull
@@ -69,6 +83,7 @@ class FeedEngine:
         self.rollout_percent = rollout_percent
         self.batch = batch
         self.bus = bus
+        self.large_followers = large_followers
         # New posts and deletes need background work when a strategy fans out or pages are cached.
         self.background_posts = cache is not None or any(s.traits.fans_out for s in self.maintained)
 
@@ -78,13 +93,27 @@ class FeedEngine:
             return self.serving
         return self.serving if in_rollout(reader_id, self.rollout_percent) else self.pull
 
+    def replica_reads(self, reader_id: int | None, mode: FeedMode) -> bool:
+        """Whether this page may be read on a streaming replica (``Traits.replica_reads``;
+        All and Mine are pull's pages in every strategy)."""
+        return mode not in HOME_MODES or self.strategy_for(reader_id).traits.replica_reads
+
     async def page(
-        self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
+        self,
+        conn: Conn,
+        reader_id: int | None,
+        mode: FeedMode,
+        window: Window,
+        limit: int,
+        on_replica: bool = False,
     ) -> IdPage:
         """One page; one more id than needed is read to know whether an older page exists.
 
         All is one page for everyone (cached once), except for a reader who mutes, blocks
-        or is blocked by someone: theirs leaves those authors out, and is not cached."""
+        or is blocked by someone: theirs leaves those authors out, and is not cached.
+        ``on_replica``: ``conn`` is a replica's, which may lag behind an invalidation; a
+        page missing from the cache is then read on the primary, so the cache is only ever
+        filled with pages as fresh as the primary (the generation rule holds)."""
         shared = mode is FeedMode.ALL
         if shared and reader_id is not None and await pull_store.has_hidden(conn, reader_id):
             shared = False
@@ -100,7 +129,7 @@ class FeedEngine:
             return IdPage(ids, ids[-1] if older else None)
         cacheable = mode is not FeedMode.ALL or shared
         if self.cache is not None and cacheable and window == Window() and limit < self.cache.depth:
-            ids = await self._first_page(conn, strategy, reader_id, mode)
+            ids = await self._first_page(conn, strategy, reader_id, mode, on_replica)
             ids = ids[: limit + 1]
         else:
             ids = await self._read(conn, strategy, reader_id, mode, window, limit + 1)
@@ -138,13 +167,24 @@ class FeedEngine:
         return await falloff.shown(read, reblogs, window, limit, suspects)
 
     async def _first_page(
-        self, conn: Conn, strategy: FeedStrategy, reader_id: int | None, mode: FeedMode
+        self,
+        conn: Conn,
+        strategy: FeedStrategy,
+        reader_id: int | None,
+        mode: FeedMode,
+        on_replica: bool = False,
     ) -> list[int]:
         assert self.cache is not None
         hit = await self.cache.get(reader_id, mode.value)
         if hit.ids is not None:
             return hit.ids
-        ids = await self._read(conn, strategy, reader_id, mode, Window(), self.cache.depth)
+        if on_replica:
+            async with self.pool.connection() as primary:
+                ids = await self._read(
+                    primary, strategy, reader_id, mode, Window(), self.cache.depth
+                )
+        else:
+            ids = await self._read(conn, strategy, reader_id, mode, Window(), self.cache.depth)
         await self.cache.put(reader_id, mode.value, hit.generation, ids)
         return ids
 
@@ -153,19 +193,67 @@ class FeedEngine:
     def change(self, conn: Conn) -> contextlib.AbstractAsyncContextManager[FeedChange]:
         """A write's transaction on ``conn`` and the change it reports (see ``FeedChange``)."""
         return feed_change(
-            conn, self.maintained, self.jobs, self.cache, self.background_posts, self.bus
+            conn,
+            self.maintained,
+            self.jobs,
+            self.cache,
+            self.background_posts,
+            self.bus,
+            self.large_followers,
         )
 
     # Background work, in the job worker ----------------------------------------------------
 
-    async def process_posts(self, post_ids: Sequence[int]) -> None:
-        """Fan-out and cache invalidation for new posts, in batches from the outbox."""
+    async def drain_posts(self, large: bool, seconds: float = DRAIN_SECONDS) -> int:
+        """A fan-out job: batch after batch of its queue's waiting posts (``process_posts``)
+        until none is left; the posts it processed.
+
+        Several jobs of a queue may run at once, on disjoint batches. A queue has at most one
+        job waiting to start, and a post that finds it waiting counts on it; such a post may
+        still be in flight when this job finds the queue empty, so the job then waits for
+        the post transactions in flight (``outbox.settle``) and looks once more. Once is
+        enough: a post counts only on a job that has not started. After ``seconds`` with
+        posts still waiting, or when that wait times out, it queues the next job and ends."""
+        deadline = time.monotonic() + seconds
+        done = 0
+        settled = False
+        while True:
+            taken = await self.process_posts((), large)
+            done += taken
+            if taken and time.monotonic() < deadline:
+                continue
+            if taken:
+                break  # out of time, with posts left: the next job goes on
+            if settled:
+                return done
+            settled = await self._settle(large)
+            if not settled:
+                break
+        async with self.pool.connection() as conn:
+            await self.jobs.posts_published(conn, large)
+        return done
+
+    async def _settle(self, large: bool) -> bool:
+        """Wait until the post transactions in flight have ended; False if one ran too long."""
+        async with self.pool.connection() as conn:
+            try:
+                async with conn.transaction():
+                    await outbox.settle(conn, large, SETTLE_TIMEOUT_MS)
+            except errors.LockNotAvailable:
+                return False
+        return True
+
+    async def process_posts(self, post_ids: Sequence[int] = (), large: bool = False) -> int:
+        """One batch of fan-out and cache invalidation for new posts from the outbox: these
+        ones, and the oldest others waiting in the queue (large or not) that no other job
+        holds; how many it took."""
+        batch = LARGE_BATCH if large else self.batch
         async with self.pool.connection() as conn:
             async with conn.transaction():
                 # This job's posts and others waiting, except those another job holds.
-                taken = await outbox.take(conn, post_ids, self.batch)
+                taken = await outbox.take(conn, post_ids, batch, large)
                 if not taken:
-                    return
+                    return 0
                 for strategy in self.maintained:
                     await strategy.fan_out(conn, taken)
                 # In the followers' feeds once this commits: the streams may show them.
@@ -176,6 +264,7 @@ class FeedEngine:
                 await self._invalidate_followers(conn, post_ids=taken)
         if self.bus is not None:
             await self.bus.publish_after(said)
+        return len(taken)
 
     async def process_deleted(self, post_id: int, author_id: int) -> None:
         """Removal of a deleted post from feeds and cached pages."""
@@ -218,7 +307,11 @@ class FeedEngine:
                 await strategy.build(conn, reader_id)
 
     async def maintain(self) -> None:
-        """Periodic upkeep of every maintained strategy."""
+        """Periodic upkeep of every maintained strategy; a fan-out job for each queue with
+        posts waiting (after a job failed, its posts wait for the next; this is it)."""
         async with self.pool.connection() as conn:
             for strategy in self.maintained:
                 await strategy.maintain(conn)
+            for large in (False, True):
+                if self.background_posts and await outbox.waiting(conn, large):
+                    await self.jobs.posts_published(conn, large)

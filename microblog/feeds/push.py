@@ -36,7 +36,9 @@ class FanoutStrategy(FeedStrategy):
     """Fan-out on write to every reader who has read their feed once."""
 
     name = "fanout"
-    traits = Traits(state="per_reader", fans_out=True)
+    # Home pages on the primary: the feed tables are UNLOGGED (a replica has none of their
+    # rows), and a first read claims the reader's feed and queues its build.
+    traits = Traits(state="per_reader", fans_out=True, replica_reads=False)
     tables: tuple[str, ...] = ("feed_state", "feed_entries")
     celebrities = False
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-import redis.asyncio as aioredis
 from psycopg_pool import AsyncConnectionPool
 
 from microblog.domain.types import Conn
@@ -20,6 +19,7 @@ from microblog.feeds.pull import PullStrategy
 from microblog.settings import Settings, SettingsError
 from microblog.store.bus import Bus
 from microblog.store.cache import FeedCache
+from microblog.store.redis_client import RedisClient
 
 GROUP = "microblog.feed_strategies"
 _registered: dict[str, type[FeedStrategy]] = {}
@@ -64,7 +64,7 @@ def make_engine(
     settings: Settings,
     pool: AsyncConnectionPool[Conn],
     jobs: FeedJobs,
-    redis_client: aioredis.Redis | None,
+    redis_client: RedisClient | None,
     strategy: str | None = None,
     bus: Bus | None = None,
 ) -> FeedEngine:
@@ -86,4 +86,5 @@ def make_engine(
         rollout_percent=settings.feed_rollout_percent,
         batch=settings.fanout_batch,
         bus=bus,
+        large_followers=settings.fanout_large_followers,
     )

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
-from procrastinate import JobContext
+from procrastinate import JobContext, exceptions, jobs
 
 from microblog.domain import schedule
 from microblog.settings import Settings
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # Fan-out and cleanup must eventually happen: retry for about an hour, backing off.
 RETRY = procrastinate.RetryStrategy(max_attempts=20, wait=1, exponential_wait=2)
-# Workers send a heartbeat every 10 s; one silent for 30 s is taken for dead.
+# Workers send a heartbeat every 10 s (MICROBLOG_WORKER_HEARTBEAT_SECONDS); one silent for
+# 30 s is taken for dead. The worker's context says its own (``worker_context``).
 STALLED_WORKER_SECONDS = 30.0
 
 
@@ -27,8 +28,17 @@ def engine_of(context: JobContext) -> FeedEngine:
     return engine
 
 
+async def fan_out(context: JobContext, large: bool) -> None:
+    """Fan the posts waiting in the outbox's queue out (push strategies) and drop their
+    followers' cached first pages, batch after batch until none is left (or the next job
+    goes on). No retry: its work is the outbox's, so the next job of the queue (a new post's,
+    or the maintenance pass's) takes what a failed one left."""
+    await engine_of(context).drain_posts(large)
+
+
 async def post_published(context: JobContext, post_ids: list[int]) -> None:
-    """Fan new posts out (push strategies) and drop their followers' cached first pages."""
+    """The fan-out job queued before the outbox had queues (one per post): its posts and a
+    batch of others."""
     await engine_of(context).process_posts(post_ids)
 
 
@@ -56,16 +66,28 @@ async def warm_feed(context: JobContext, strategy: str, reader_id: int) -> None:
 async def maintain_feeds(context: JobContext, timestamp: int) -> None:
     """Periodic upkeep of every maintained strategy, and retry of jobs of dead workers."""
     await engine_of(context).maintain()
-    await retry_stalled_jobs(context.app, STALLED_WORKER_SECONDS)
+    stalled = float(context.additional_context.get("stalled_seconds", STALLED_WORKER_SECONDS))
+    await retry_stalled_jobs(context.app, stalled)
 
 
 async def retry_stalled_jobs(app: procrastinate.App, seconds_since_heartbeat: float) -> int:
-    """Put back in the queue the jobs of workers silent for that long (killed mid-job)."""
+    """Put back in the queue the jobs of workers silent for that long (killed mid-job).
+
+    A fan-out job is not put back when its queue has one waiting to start already (the
+    queue holds one at most): that one takes the posts the dead one left in the outbox,
+    and the dead one's row goes."""
     manager = app.job_manager
     retried = 0
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat):
+        try:
+            await manager.retry_job(job)
+        except exceptions.UniqueViolation:
+            log.warning(
+                "job %s of a worker that stopped answering: the next takes its work", job.id
+            )
+            await manager.finish_job(job, jobs.Status.FAILED, delete_job=True)
+            continue
         log.warning("retrying job %s of a worker that stopped answering", job.id)
-        await manager.retry_job(job)
         retried += 1
     return retried
 
@@ -75,6 +97,8 @@ def make_blueprint() -> procrastinate.Blueprint:
     blueprint = procrastinate.Blueprint()
     for func in (post_published, post_deleted, account_deleted, build_feed, warm_feed):
         blueprint.task(name=func.__name__, pass_context=True, retry=RETRY)(func)
+    # The queue is given when it is deferred (fanout or fanout_large: ``QueueJobs``).
+    blueprint.task(name="fan_out", pass_context=True)(fan_out)
     blueprint.task(name="maintain_feeds", pass_context=True, queueing_lock="maintain_feeds")(
         maintain_feeds
     )
@@ -87,6 +111,9 @@ def add_periodic(app: procrastinate.App, settings: Settings) -> None:
     app.periodic(cron=cron, periodic_id="maintain")(app.tasks["microblog:maintain_feeds"])
 
 
-def worker_context(engine: FeedEngine) -> dict[str, Any]:
-    """What ``run_worker_async(additional_context=...)`` must get."""
-    return {"engine": engine}
+def worker_context(
+    engine: FeedEngine, stalled_seconds: float = STALLED_WORKER_SECONDS
+) -> dict[str, Any]:
+    """What ``run_worker_async(additional_context=...)`` must get: the engine, and how long
+    a worker must have been silent to be taken for dead."""
+    return {"engine": engine, "stalled_seconds": stalled_seconds}

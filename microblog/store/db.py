@@ -33,8 +33,19 @@ Query: TypeAlias = LiteralString | sql.Composed
 OPTIONS = "-c jit=off -c plan_cache_mode=force_generic_plan"
 
 
-def make_pool(database_url: str, min_size: int, max_size: int) -> AsyncConnectionPool[Conn]:
-    """A closed pool of dict-row connections; open it with ``await pool.open()``."""
+def make_pool(
+    database_url: str, min_size: int, max_size: int, pgbouncer: bool = False
+) -> AsyncConnectionPool[Conn]:
+    """A closed pool of dict-row connections; open it with ``await pool.open()``.
+
+    ``pgbouncer``: the URL goes through PgBouncer in transaction pooling mode, where one
+    client's statements land on any server connection: nothing is prepared (a prepared
+    statement would be missing on the next), and no session setting is sent (PgBouncer
+    refuses the ``options`` startup parameter; the database's own ``ALTER DATABASE … SET
+    jit = off`` carries it, as ``microblog cluster`` sets it)."""
+    kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True, "options": OPTIONS}
+    if pgbouncer:
+        kwargs = {"row_factory": dict_row, "autocommit": True, "prepare_threshold": None}
     return AsyncConnectionPool(
         database_url,
         min_size=min_size,
@@ -48,7 +59,7 @@ def make_pool(database_url: str, min_size: int, max_size: int) -> AsyncConnectio
         # planning custom plans for each run; planning the hydration of 20 posts (5 joins)
         # took longer than running it (1.5 ms vs 0.5 ms). Every query here is an index walk
         # whose plan does not depend on its values (pull picks its plan itself, by reader).
-        kwargs={"row_factory": dict_row, "autocommit": True, "options": OPTIONS},
+        kwargs=kwargs,
         connection_class=AsyncConnection[DictRow],
         check=check_idle,
     )

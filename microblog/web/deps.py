@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from microblog.domain import scopes
+from microblog.domain.context import ACTOR
 from microblog.domain.errors import Forbidden, Invalid, Unauthenticated
 from microblog.domain.models import Access, User
 from microblog.service import Microblog
@@ -26,6 +27,13 @@ async def get_microblog(request: Request) -> Microblog:
 MicroblogDep = Annotated[Microblog, Depends(get_microblog)]
 
 
+def identified(request: Request, user_id: int) -> None:
+    """Record the request's caller: its reads wait for the caller's own writes on replicas,
+    and a write marks the caller (``read_your_writes``)."""
+    request.state.actor_id = user_id
+    ACTOR.set(user_id)
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer`` header."""
     header = request.headers.get("authorization", "")
@@ -39,7 +47,10 @@ async def token_access(request: Request, microblog: MicroblogDep) -> Access | No
     """What the bearer token grants, or None (no token, or a bad one). Looked up once per
     request: the rate limits and the endpoint share the answer."""
     token = bearer_token(request)
-    return None if token is None else await microblog.token_access(token)
+    access = None if token is None else await microblog.token_access(token)
+    if access is not None and access.user is not None:
+        identified(request, access.user.id)
+    return access
 
 
 TokenAccess = Annotated[Access | None, Depends(token_access)]
@@ -124,6 +135,8 @@ async def page_user_optional(request: Request, microblog: MicroblogDep) -> User 
     user = await microblog.session_user(session_id)
     if user is None:
         request.session.pop(SESSION_KEY, None)
+    else:
+        identified(request, user.id)
     # Kept for error pages, which are rendered outside the endpoint (``render_error``).
     request.state.page_user = user
     return user

@@ -8,26 +8,36 @@ at the first hit of its key), in Redis (shared by every server process; keys und
 ``MICROBLOG_RATE_LIMIT_KEY_PREFIX``) or in the process's memory. A request over a limit is
 answered 429 with ``Retry-After`` and ``X-RateLimit-Limit``/``-Remaining``/``-Reset``.
 
-When the storage fails (Redis away) the limits fail open: requests pass unchecked, a
-warning is logged (once a minute at most), and the storage is tried again after a few
-seconds, so an outage of Redis never takes the site down or slows every request.
+On a Redis Cluster (``MICROBLOG_REDIS_CLUSTER``) the counts live on the cluster, each key on
+the master of its slot (every count is one key: a fixed window needs no multi-key script),
+through a cluster client of the limiter's own.
+
+When the storage fails (Redis away, a master failing over) the limits fail open: requests
+pass unchecked, a warning is logged (once a minute at most), and the storage is tried again
+after a few seconds, so an outage of Redis never takes the site down or slows every
+request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import math
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+import redis.asyncio as aioredis
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 from microblog.domain.errors import RateLimited
 from microblog.domain.models import User
@@ -38,6 +48,8 @@ log = logging.getLogger(__name__)
 # After the storage failed, requests pass unchecked this long before it is tried again.
 STORAGE_RETRY_SECONDS = 5.0
 WARN_EVERY_SECONDS = 60.0
+# A cluster storage's client gives up as fast as the runtime's (store/redis_client.py).
+CLUSTER_TIMEOUT_SECONDS = 0.25
 # What each limit tells the client it did too often.
 MESSAGES = {
     "ip": "Too many requests from your address",
@@ -96,7 +108,14 @@ class Limiter:
             if await self._counter.hit(item, name, *key):
                 return
             stats = await self._counter.get_window_stats(item, name, *key)
-        except (StorageError, OSError, TimeoutError) as exc:
+        except (StorageError, RedisClusterException, OSError, TimeoutError) as exc:
+            self._storage_failed(exc)
+            return
+        except Exception as exc:
+            # A Redis Cluster's client may raise anything while a failover goes on
+            # (redis-py 8.1 closes connections other commands are sending on).
+            if not isinstance(self.storage, RedisClusterStorage):
+                raise
             self._storage_failed(exc)
             return
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
@@ -112,6 +131,13 @@ class Limiter:
                 ),
             },
         )
+
+    async def aclose(self) -> None:
+        """Close what the limiter opened itself (a Redis Cluster storage's client)."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if isinstance(self.storage, RedisClusterStorage) and client is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await client.aclose()
 
     def _storage_failed(self, exc: Exception) -> None:
         now = time.monotonic()
@@ -173,9 +199,13 @@ def wait_text(seconds: int) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-def open_limiter(settings: Settings, redis_pool: object | None = None) -> Limiter:
-    """The limiter the settings ask for; Redis storage shares ``redis_pool`` (the runtime's
-    connection pool, whose short timeouts keep a Redis outage from stalling requests)."""
+def open_limiter(
+    settings: Settings, redis_client: aioredis.Redis | RedisCluster | None = None
+) -> Limiter:
+    """The limiter the settings ask for. On one Redis server the storage shares the
+    connection pool of ``redis_client`` (the runtime's, whose short timeouts keep a Redis
+    outage from stalling requests); on a cluster it has a client of its own, with the same
+    timeouts (``Limiter.aclose`` closes it)."""
     limits = {name: settings.rate_limit(name) for name in RATE_LIMITS}
     trusted = settings.trusted_proxy_networks
     if not settings.rate_limits:
@@ -183,8 +213,21 @@ def open_limiter(settings: Settings, redis_pool: object | None = None) -> Limite
     storage: Storage
     if settings.rate_limit_storage == "memory":
         storage = MemoryStorage()
+    elif settings.redis_cluster:
+        # Any node (with its credentials): the cluster client finds the others.
+        node = urlsplit(settings.redis_url).netloc
+        storage = RedisClusterStorage(
+            f"async+redis+cluster://{node}",
+            implementation="redispy",
+            wrap_exceptions=True,
+            key_prefix=settings.rate_limit_key_prefix,
+            socket_timeout=CLUSTER_TIMEOUT_SECONDS,
+            socket_connect_timeout=CLUSTER_TIMEOUT_SECONDS,
+        )
     else:
-        options: dict[str, object] = {} if redis_pool is None else {"connection_pool": redis_pool}
+        options: dict[str, object] = {}
+        if isinstance(redis_client, aioredis.Redis):
+            options["connection_pool"] = redis_client.connection_pool
         storage = RedisStorage(
             f"async+{settings.redis_url}",
             implementation="redispy",

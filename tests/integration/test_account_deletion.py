@@ -148,7 +148,7 @@ async def redis_mentions(runtime: Runtime, user_id: int, post_ids: Sequence[int]
         parts = key.split(":")
         if str(user_id) in parts[3:4]:
             found.append(key)
-        elif key.endswith(":readers"):
+        elif key.startswith(f"{PREFIX}:readers:"):
             members = await runtime.redis.zrange(key, 0, -1)
             if str(user_id).encode() in members:
                 found.append(f"{key} member {user_id}")

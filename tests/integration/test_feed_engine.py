@@ -16,6 +16,7 @@ from microblog.domain.models import FeedMode
 from microblog.domain.types import Window
 from microblog.feeds.engine import in_rollout
 from microblog.settings import Settings
+from microblog.store.cache import bucket, gen_key, readers_key
 from tests.conftest import Runtime, flush_cache, open_test_runtime
 
 HYBRID_ENTRIES_OF_READER = "SELECT count(*) FROM hybrid_feed_entries WHERE user_id = %s"
@@ -308,7 +309,7 @@ async def test_a_post_invalidates_only_followers_who_read_lately(settings: Setti
         try:
 
             def generations() -> list[bytes | None]:
-                return [client.get(f"mb:feed:gen:{r}") for r in (reading, away)]  # type: ignore[misc]
+                return [client.get(gen_key(r)) for r in (reading, away)]  # type: ignore[misc]
 
             before = generations()
             post = await runtime.microblog.create_post(author, "news", None)
@@ -319,7 +320,7 @@ async def test_a_post_invalidates_only_followers_who_read_lately(settings: Setti
             # Never read, so no page to drop: no write for this follower.
             assert after[1] == before[1]
             # A reader whose last read is older than a page's lifetime is forgotten.
-            client.zadd("mb:feed:readers", {str(reading): 1})
+            client.zadd(readers_key(bucket(reading)), {str(reading): 1})
             assert await runtime.engine.cache.recent_readers() == []  # type: ignore[union-attr]
         finally:
             client.close()

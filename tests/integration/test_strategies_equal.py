@@ -339,20 +339,27 @@ async def test_strategy_pages_equal_pull(
     async with open_test_runtime(config_settings(settings, strategy, cache)) as runtime:
         await flush_cache(runtime)
         history = History(runtime, database_url)
-        for _ in range(4):
-            history.add_user()
-        # Each follows the next two: posts land in feeds from the first step.
-        users = history.users
-        for i, follower in enumerate(users):
-            for followed in (users[(i + 1) % 4], users[(i + 2) % 4]):
-                await runtime.microblog.follow(follower, followed)
-        # Readers who have read once have pushed feeds; the history then changes them.
-        await history.read_all()
-        for step, then_drain in steps:
-            await history.apply(step)
-            if then_drain:  # otherwise the next steps race the jobs this one queued
-                await runtime.drain()
-        await runtime.drain()
-        await runtime.engine.maintain()
-        await runtime.drain()
+        await play(history, steps)
         await check_equal(runtime, history.users)
+
+
+async def play(history: History, steps: list[tuple[tuple[object, ...], bool]]) -> None:
+    """Four readers who each follow the next two, then the steps (draining the job queue
+    after those that say so), then every job and a maintenance pass."""
+    runtime = history.runtime
+    for _ in range(4):
+        history.add_user()
+    # Each follows the next two: posts land in feeds from the first step.
+    users = history.users
+    for i, follower in enumerate(users):
+        for followed in (users[(i + 1) % 4], users[(i + 2) % 4]):
+            await runtime.microblog.follow(follower, followed)
+    # Readers who have read once have pushed feeds; the history then changes them.
+    await history.read_all()
+    for step, then_drain in steps:
+        await history.apply(step)
+        if then_drain:  # otherwise the next steps race the jobs this one queued
+            await runtime.drain()
+    await runtime.drain()
+    await runtime.engine.maintain()
+    await runtime.drain()

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from microblog.cli import main
 from microblog.feeds import available, strategy_class
 from microblog.settings import Settings
+from microblog.store.cache import gen_key
 from tests.conftest import flush_cache, open_test_runtime
 from tests.integration.network import insert_random_network
 
@@ -167,7 +168,7 @@ async def test_cache_is_invalidated_only_after_the_change_commits(settings: Sett
         author = 1
 
         def generation() -> bytes | None:
-            return client.get(f"mb:feed:gen:{author}")  # type: ignore[return-value]
+            return client.get(gen_key(author))  # type: ignore[return-value]
 
         from microblog.store import posts
 

@@ -32,6 +32,7 @@ LAYERS = {
     "feed_tools": 7,
     "demo": 7,  # `make run`'s demo, played through the service on the runtime
     "bench": 8,
+    "cluster": 8,  # `make cluster`: the scaled-out topology, rehearsed on one machine
     "devserver": 10,  # `make run`: starts PostgreSQL, then the CLI
     "cli": 9,
 }
