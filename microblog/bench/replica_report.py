@@ -139,7 +139,8 @@ def _fanout(results: dict[str, Any]) -> list[str]:
         "",
         f"Per strategy and case: its feeds built from empty (`feeds rebuild`: what a crash "
         f"costs UNLOGGED tables), then, {s['fanout_rounds']} times, {s['backlog_posts']:,} "
-        f"writes ({s['boost_after']} posts, then a boost) queued and fanned out by "
+        f"writes ({s['boost_after']} posts, then a boost; each round by its own "
+        f"{s.get('authors_per_round', 200)} authors) queued and fanned out by "
         f"{s['worker_concurrency']} workers starting right after a `CHECKPOINT`; entries "
         "counted from the statistics' inserts; entries/s: the median round's (each round's in "
         "brackets); WAL per entry, lag and *behind* over every round. Replica "

@@ -174,7 +174,8 @@ def _measure(options: Options, topo: Topology, console: Console) -> dict[str, An
     copy_seconds = time.perf_counter() - started
     readers = bench_store.ids(topo.url, "bench_sample_readers", options.readers)
     accounts = bench_store.ids(topo.url, "bench_authors", options.accounts)
-    authors = bench_store.ids(topo.url, "bench_authors", 200)
+    rounds = options.fanout_rounds
+    authors = bench_store.ids(topo.url, "bench_authors", rounds * replica_fanout.AUTHORS_PER_ROUND)
     base = Settings(
         database_url=topo.url,
         redis_url=options.redis_url,
@@ -213,7 +214,11 @@ def _measure(options: Options, topo: Topology, console: Console) -> dict[str, An
     say(f"replica lag at {', '.join(map(str, options.rates))} posts/s")
     writer = base.replace(feed_strategy="pull")
     results["write_lag"] = replica_lag.write_lag(
-        writer, topo.replica_url, authors, options.rates, options.seconds
+        writer,
+        topo.replica_url,
+        authors[: replica_fanout.AUTHORS_PER_ROUND],
+        options.rates,
+        options.seconds,
     )
     results["fanout"] = {}
     for name in options.push_strategies:
@@ -223,7 +228,7 @@ def _measure(options: Options, topo: Topology, console: Console) -> dict[str, An
             topo.replica_url,
             authors,
             options.backlog_posts,
-            options.fanout_rounds,
+            rounds,
         )
     return results
 
@@ -249,6 +254,7 @@ def _settings(options: Options, base: Settings, readers: int, accounts: int) -> 
         "poll_ms": replica_lag.POLL_SECONDS * 1000,
         "backlog_posts": options.backlog_posts,
         "fanout_rounds": options.fanout_rounds,
+        "authors_per_round": replica_fanout.AUTHORS_PER_ROUND,
         "worker_concurrency": replica_fanout.WORKER_CONCURRENCY,
         "boost_after": measure.BOOST_AFTER,
         "feed_cap": base.feed_cap,

@@ -71,14 +71,15 @@ class LagClock:
 
     def lag(self, now: float, replayed: int) -> float:
         """Seconds since the primary was last at or before ``replayed`` (0: caught up with
-        the newest sample; inf: further behind than the samples go)."""
+        the newest sample; behind every sample: at least since the oldest one, so a monitor
+        that has just started does not take a healthy replica for a lagging one)."""
         newest_at_or_before = None
         for at, lsn in reversed(self.samples):
             if lsn <= replayed:
                 newest_at_or_before = at
                 break
         if newest_at_or_before is None:
-            return float("inf")
+            return now - self.samples[0][0] if self.samples else float("inf")
         if self.samples and self.samples[-1][1] <= replayed:
             return 0.0
         return now - newest_at_or_before
