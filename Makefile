@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format system-deps bench bench-stream soak cluster cluster-stop clean
+.PHONY: install run test lint format system-deps bench bench-scale bench-stream soak cluster cluster-stop clean
 
 install: $(STAMP)
 
@@ -40,8 +40,16 @@ test: install system-deps
 
 # The benchmark (see docs/performance.md): PROFILE=seed|social|small.
 PROFILE ?= small
+# The cold figure restarts this machine's PostgreSQL (Debian's cluster): nothing else may
+# use it meanwhile. COLD= (empty) skips it.
+COLD ?= pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main restart
 bench: install system-deps
-	$(BIN)/microblog bench --profile $(PROFILE)
+	$(BIN)/microblog bench --profile $(PROFILE) $(if $(COLD),--restart-postgres "$(COLD)")
+
+# How cost grows (see docs/performance.md): the social profile at 1x, 3x and 10x its size.
+SIZES ?= 1,3,10
+bench-scale: install
+	$(BIN)/microblog bench-scale --profile social --sizes $(SIZES)
 
 # The streaming figure (see docs/performance.md): commit-to-stream delay with 1,000 streams
 # open, at 10 and 100 posts/s, every strategy over both live buses.

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from psycopg_pool import AsyncConnectionPool
 
+from microblog.credentials import user_changed
 from microblog.domain import oauth, rules, scopes
 from microblog.domain.errors import NotFound
 from microblog.domain.oauth import AuthorizationCode, AuthorizedApp, OAuthApp
 from microblog.domain.types import Conn
 from microblog.store import apps
+from microblog.store.bus import Message
 
 
 class AppVerbs:
     """OAuth applications and codes, and the apps a user authorized (mixed into Microblog)."""
 
     pool: AsyncConnectionPool[Conn]
+    # A transaction that ends grants (``Microblog._ending``).
+    _ending: Callable[..., AbstractAsyncContextManager[Conn]]
 
     async def register_app(
         self, name: object, website: object, redirect_uris: object, scope: object
@@ -74,5 +80,6 @@ class AppVerbs:
     async def revoke_app(self, user_id: int, app_id: int) -> int:
         """Take an application's access to the user's account away: its tokens of this user
         and its codes waiting to be exchanged go. How many tokens did."""
-        async with self.pool.connection() as conn, conn.transaction():
+        said: Message = user_changed(user_id)
+        async with self._ending(said) as conn:
             return await apps.revoke(conn, user_id, app_id)

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from microblog.seeding import SeedPlan
 
 F = TypeVar("F", bound=Callable[..., Any])
+# ``microblog serve --server``: the first is the default.
+SERVERS = ("uvicorn", "granian")
+APP_FACTORY = "microblog.app:app_from_env"
+server_option = click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(SERVERS),
+    default=SERVERS[0],
+    show_default=True,
+    envvar="MICROBLOG_SERVER",
+    help="The ASGI server (docs/performance.md compares them).",
+)
 
 
 def _settings() -> Settings:
@@ -57,10 +69,9 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--no-worker", is_flag=True, help="Do not run a job worker inside the server.")
-def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
+@server_option
+def serve(host: str, port: int, workers: int, no_worker: bool, server_name: str) -> None:
     """Serve the pages and the API (and run the job queue unless --no-worker)."""
-    import uvicorn
-
     settings = _settings()
     if settings.dev_mode and not is_loopback(host):
         raise click.ClickException(
@@ -76,9 +87,16 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     # The server processes read their settings from the environment they inherit.
     os.environ["MICROBLOG_RUN_WORKER"] = "0" if no_worker else "1"
     os.environ["MICROBLOG_PUBLIC_URL"] = settings.public_url
-    click.echo(f"microblog serving on http://{host}:{port} ({workers} worker processes)")
+    click.echo(
+        f"microblog serving on http://{host}:{port} ({workers} worker processes, {server_name})"
+    )
+    if server_name == "granian":
+        _serve_granian(host, port, workers)
+        return
+    import uvicorn
+
     uvicorn.run(
-        "microblog.app:app_from_env",
+        APP_FACTORY,
         factory=True,
         host=host,
         port=port,
@@ -89,6 +107,26 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
         # proxies of MICROBLOG_TRUSTED_PROXIES (uvicorn would believe any loopback peer).
         proxy_headers=False,
     )
+
+
+def _serve_granian(host: str, port: int, workers: int) -> None:
+    """The same app on granian (Rust's hyper for HTTP, the app on uvloop in each worker
+    process): no access log, warnings only, one Rust runtime thread per worker."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+
+    Granian(
+        APP_FACTORY,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        loop=Loops.uvloop,
+        log_level=LogLevels.warning,
+        log_access=False,
+    ).serve()
 
 
 def _own_url(host: str, port: int) -> str:
@@ -488,7 +526,23 @@ def verify(strategy: str | None, sample: int, seed_value: int) -> None:
     "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
 )
 @click.option("--no-http", is_flag=True, help="Skip the figures that need wrk and a server.")
-def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http: bool) -> None:
+@server_option
+@click.option(
+    "--restart-postgres",
+    default=None,
+    metavar="COMMAND",
+    help="A shell command that restarts PostgreSQL: measures the first page right after it "
+    "(the cold figure). It stops every connection to that server: run nothing else on it.",
+)
+def bench(
+    profile_name: str,
+    strategies: str,
+    caches: str,
+    out_dir: str,
+    no_http: bool,
+    server_name: str,
+    restart_postgres: str | None,
+) -> None:
     """Measure every strategy on a generated data set; write JSON, Markdown and plots."""
     from importlib.util import find_spec
     from pathlib import Path
@@ -519,12 +573,52 @@ def bench(profile_name: str, strategies: str, caches: str, out_dir: str, no_http
         redis_url=settings.redis_url,
         out_dir=Path(out_dir),
         http=not no_http,
+        restart_postgres=restart_postgres,
     )
+    os.environ["MICROBLOG_SERVER"] = server_name  # the server processes inherit it
     results = run(options)
     wrong = sum(f.get("mismatches") or 0 for f in results["strategies"].values())
     click.echo(f"wrote {out_dir}/{profile_name}.json, .md and plots; {wrong} mismatches")
     if wrong:
         sys.exit(1)
+
+
+@main.command("bench-scale")
+@click.option(
+    "--profile",
+    "profile_name",
+    type=click.Choice(["seed", "social", "small"]),
+    default="social",
+    show_default=True,
+)
+@click.option("--sizes", default="1,3,10", show_default=True, help="Multiples of its size.")
+@click.option("--strategies", default="pull,fanout,matview,hybrid", show_default=True)
+@click.option(
+    "--out", "out_dir", default="bench/results", show_default=True, type=click.Path(file_okay=False)
+)
+def bench_scale(profile_name: str, sizes: str, strategies: str, out_dir: str) -> None:
+    """How cost grows: the profile at several sizes, per strategy (first-page p99, fan-out
+    lag, feed state); writes scale.json, scale.md and scale.png."""
+    from pathlib import Path
+
+    from microblog.bench import scale
+    from microblog.bench.profiles import PROFILES
+    from microblog.feeds import available
+
+    try:
+        multiples = tuple(int(s) for s in sizes.split(",") if s.strip())
+    except ValueError as exc:
+        raise click.ClickException("--sizes takes whole numbers, e.g. 1,3,10") from exc
+    if not multiples or min(multiples) < 1:
+        raise click.ClickException("--sizes takes whole numbers of at least 1, e.g. 1,3,10")
+    names = tuple(n.strip() for n in strategies.split(",") if n.strip())
+    unknown = [n for n in names if n not in available()]
+    if unknown or not names:
+        raise click.ClickException(f"unknown strategies: {', '.join(unknown) or '(none)'}")
+    settings = _settings()
+    admin = settings.database_url.rpartition("/")[0] + "/postgres"
+    scale.run(PROFILES[profile_name], multiples, names, admin, settings.redis_url, Path(out_dir))
+    click.echo(f"wrote {out_dir}/scale.json, scale.md and scale.png")
 
 
 # --- bench-fleet (the worker fleet's fan-out) ---------------------------------------------

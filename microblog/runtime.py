@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import procrastinate
 from psycopg_pool import AsyncConnectionPool
 
+from microblog import credentials
+from microblog.credentials import Credentials
 from microblog.domain.types import Conn
 from microblog.feeds import FeedEngine, make_engine
 from microblog.jobs.queue import STALLED_HEARTBEATS, QueueJobs, make_queue, run_workers
@@ -35,14 +37,14 @@ def make_redis(settings: Settings) -> RedisClient:
     return make_client(settings.redis_url, settings.redis_cluster)
 
 
-def make_bus(settings: Settings, redis_client: RedisClient) -> Bus:
-    """The live bus the settings name (``MICROBLOG_LIVE_BUS``)."""
+def make_bus(settings: Settings, redis_client: RedisClient, channel: str = CHANNEL) -> Bus:
+    """The live bus the settings name (``MICROBLOG_LIVE_BUS``), on ``channel``."""
     if settings.live_bus == "postgres":
-        return PostgresBus(settings.direct_url)  # LISTEN needs a session: no pooler
+        return PostgresBus(settings.direct_url, channel)  # LISTEN needs a session: no pooler
     # Redis channels are server-wide (not per database): the channel names the database,
     # so two deployments (or two test runs) sharing a Redis never hear each other.
     database = urlsplit(settings.database_url).path.strip("/") or "microblog"
-    return RedisBus(redis_client, settings.redis_url, f"{CHANNEL}:{database}")
+    return RedisBus(redis_client, settings.redis_url, f"{channel}:{database}")
 
 
 @dataclass
@@ -99,18 +101,22 @@ async def open_runtime(
     bus = make_bus(settings, redis_client)
     engine = make_engine(settings, pool, QueueJobs(queue), redis_client, strategy, bus)
     hub: LiveHub | None = None
+    remembered = Credentials(
+        make_bus(settings, redis_client, credentials.CHANNEL), settings.credentials_cache_seconds
+    )
     try:
         await reads.open()
         async with queue.open_async():
             hashing = BoundedHashing(
                 settings.password_hash_concurrency, settings.password_hash_wait_ms / 1000
             )
-            microblog = Microblog(pool, engine, hashing, reads)
+            microblog = Microblog(pool, engine, hashing, reads, remembered)
             hub = LiveHub(bus, pool, microblog)
             yield Runtime(settings, pool, redis_client, queue, engine, microblog, hub)
     finally:
         if hub is not None:
             await hub.close()
+        await remembered.close()
         await reads.close()
         await redis_client.aclose()
         await pool.close()

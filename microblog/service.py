@@ -9,13 +9,14 @@ failure is run again (a few times), so such a race never reaches a client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from psycopg import errors
@@ -23,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from microblog import passwords
 from microblog.apps import AppVerbs
+from microblog.credentials import Credentials, session_ended, token_ended, user_changed
 from microblog.domain import rules, scopes
 from microblog.domain.errors import Forbidden, Invalid, NotFound
 from microblog.domain.models import (
@@ -41,6 +43,7 @@ from microblog.feeds import FeedChange, FeedEngine
 from microblog.search import SearchVerbs
 from microblog.social import SocialVerbs
 from microblog.store import follows, notifications, posts, sessions, social, tokens, users
+from microblog.store.bus import Message
 from microblog.store.replicas import Reads
 
 log = logging.getLogger(__name__)
@@ -89,8 +92,12 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         engine: FeedEngine,
         hashing: passwords.BoundedHashing | None = None,
         reads: Reads | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.pool = pool
+        # Grants of tokens and sessions remembered in this process, dropped when revoked
+        # (``credentials``); without it (None), every lookup reads the database.
+        self.credentials = credentials or Credentials(None, 0)
         # Where reads go: a replica, or the primary (``store/replicas.py``); without
         # replicas, always the primary.
         self.reads = reads or Reads(pool, [], None, 0)
@@ -153,14 +160,24 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         return Token(value, granted, created_at)
 
     async def token_access(self, token: str) -> Access | None:
-        """What a bearer token grants, or None for an unknown or revoked one."""
+        """What a bearer token grants, or None for an unknown or revoked one (remembered
+        for a while in this process: ``credentials``)."""
+        key = ("token", tokens.digest(token))
+        found = self.credentials.get(key)
+        if isinstance(found, Access):
+            return found
+        epoch = self.credentials.epoch
         async with self.pool.connection() as conn:
-            return await tokens.access(conn, token)
+            access = await tokens.access(conn, token)
+        if access is not None:
+            user_id = None if access.user is None else access.user.id
+            self.credentials.put(key, access, user_id, epoch)
+        return access
 
     async def revoke_token(self, token: str) -> bool:
         """Revoke a bearer token."""
         rules.storable(token, "token")
-        async with self.pool.connection() as conn:
+        async with self._ending(token_ended(tokens.digest(token))) as conn:
             return await tokens.revoke(conn, token)
 
     async def start_session(self, user_id: int, lifetime_seconds: int) -> str:
@@ -173,19 +190,41 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         return session_id
 
     async def session_user(self, session_id: str) -> User | None:
-        """The user of a live browser session."""
+        """The user of a live browser session (remembered as tokens are, never past the
+        session's end)."""
+        key = ("session", sessions.digest(session_id))
+        found = self.credentials.get(key)
+        if isinstance(found, User):
+            return found
+        epoch = self.credentials.epoch
         async with self.pool.connection() as conn:
-            return await sessions.user_for(conn, session_id)
+            live = await sessions.user_for(conn, session_id)
+        if live is None:
+            return None
+        user, ends_at = live
+        left = (ends_at - datetime.now(UTC)).total_seconds()
+        self.credentials.put(key, user, user.id, epoch, left)
+        return user
 
     async def end_session(self, session_id: str) -> None:
         """Log one browser out: its cookie, and every copy of it, stops working."""
-        async with self.pool.connection() as conn:
+        async with self._ending(session_ended(sessions.digest(session_id))) as conn:
             await sessions.end(conn, session_id)
 
     async def end_all_sessions(self, user_id: int) -> int:
         """Log out everywhere: every browser session of the user ends; how many did."""
-        async with self.pool.connection() as conn:
+        async with self._ending(user_changed(user_id)) as conn:
             return await sessions.end_all(conn, user_id)
+
+    @contextlib.asynccontextmanager
+    async def _ending(self, *said: Message) -> AsyncIterator[Conn]:
+        """A transaction that ends grants or changes what they carry: ``said`` (messages of
+        ``credentials``) goes with its commit, so no process keeps using them."""
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                yield conn
+                await self.credentials.say_in(conn, said)
+            await self.credentials.said(said)
 
     async def change_password(self, user_id: int, current: object, new: object) -> None:
         """Set a new password after checking the current one. Every browser session and
@@ -195,7 +234,7 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         )
         secret = rules.password(new, user.username, passwords.common())
         digest = await self.hashing.hash(secret)
-        async with self.pool.connection() as conn, conn.transaction():
+        async with self._ending(user_changed(user_id)) as conn:
             await users.set_password_digest(conn, user_id, digest)
             await sessions.end_all(conn, user_id)
             await tokens.revoke_all(conn, user_id)
@@ -232,7 +271,7 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
     async def update_description(self, user_id: int, description: object) -> User:
         """Set one's own profile description."""
         text = rules.description(description)
-        async with self.pool.connection() as conn:
+        async with self._ending(user_changed(user_id)) as conn:
             user = await users.update_description(conn, user_id, text)
         if user is None:
             raise NotFound("No such user")
@@ -245,7 +284,7 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
         it as it is)."""
         text = None if description is None else rules.description(description)
         name = None if display_name is None else rules.display_name(display_name)
-        async with self.pool.connection() as conn:
+        async with self._ending(user_changed(user_id)) as conn:
             user = await users.update_profile(conn, user_id, text, name)
         if user is None:
             raise NotFound("No such user")
@@ -285,9 +324,13 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
                     await change.post_deleted(boost_id, booster)
             await change.user_deleted(user_id)
             await users.delete(conn, user_id)
+            await self.credentials.say_in(conn, said)
             return user
 
-        return await self._write(remove)
+        said = [user_changed(user_id)]  # its tokens and sessions went with it
+        gone = await self._write(remove)
+        await self.credentials.said(said)
+        return gone
 
     # Posts --------------------------------------------------------------------------------
 

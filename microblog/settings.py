@@ -108,6 +108,12 @@ class Settings:
         15, "Seconds between the heartbeats of an event stream (streaming API, live pages)."
     )
     feed_cache_ttl_seconds: int = _setting(60, "Lifetime of a cached first page.")
+    credentials_cache_seconds: int = _setting(
+        30,
+        "Seconds a server process remembers what an API token or browser session grants "
+        "(revocations reach every process at once over the live bus's carrier; this bounds "
+        "a lost message); 0: every request reads the database.",
+    )
     active_days: int = _setting(7, "hybrid: readers active within this many days are pushed.")
     celebrity_followers: int = _setting(
         10_000, "hybrid: authors with more followers are merged at read time, not pushed."
@@ -238,6 +244,8 @@ class Settings:
             raise SettingsError("MICROBLOG_FEED_CACHE must be redis or off")
         if self.live_bus not in {"redis", "postgres"}:
             raise SettingsError("MICROBLOG_LIVE_BUS must be redis or postgres")
+        if self.credentials_cache_seconds < 0:
+            raise SettingsError("MICROBLOG_CREDENTIALS_CACHE_SECONDS must be 0 or more")
         if not 0 <= self.feed_rollout_percent <= 100:
             raise SettingsError("MICROBLOG_FEED_ROLLOUT_PERCENT must be between 0 and 100")
         for name, value in (

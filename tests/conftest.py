@@ -43,7 +43,7 @@ TABLES = (
 class NoJobs:
     """A ``FeedJobs`` for code that must queue nothing: each job is a failure."""
 
-    async def posts_published(self, conn: object, post_ids: object) -> None:
+    async def posts_published(self, conn: object, post_ids: object, hold: bool = False) -> None:
         raise AssertionError("a fan-out was queued")
 
     async def post_deleted(self, conn: object, post_id: int, author_id: int) -> None:

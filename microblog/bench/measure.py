@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+from microblog.bench import cold
 from microblog.bench import store as bench_store
 from microblog.bench.stats import Spread, spread
 from microblog.domain.types import FeedMode, Window
@@ -23,6 +24,11 @@ DEEP_POSITION = 1000  # past the fan-out cap of 800: served across the seam by p
 # The write mix of the fan-out figures: after every BOOST_AFTER posts, one boost (by the next
 # author, of the newest post written by someone else). A boost is fanned out like a post.
 BOOST_AFTER = 5
+
+
+# Writes in flight at once in the fan-out lag figure (the runtime's pool has 6 connections:
+# 2 for the job worker's slots, 4 for these).
+WRITERS = 4
 
 
 async def write_one(runtime: Runtime, authors: list[int], i: int, recent: list[int]) -> int:
@@ -117,10 +123,28 @@ async def page_reads(
     return figures
 
 
-async def state_bytes(settings: Settings) -> int:
-    """Bytes of the serving strategy's tables and indexes in PostgreSQL."""
+async def state_bytes(settings: Settings) -> tuple[int, int]:
+    """Bytes of the serving strategy's tables and indexes in PostgreSQL, and the feed
+    entries they hold."""
     async with open_runtime(settings, pool_max=2) as runtime, runtime.pool.connection() as conn:
-        return await runtime.engine.serving.storage_bytes(conn)
+        serving = runtime.engine.serving
+        return await serving.storage_bytes(conn), await serving.entries(conn)
+
+
+async def cold_first_pages(settings: Settings, readers: list[int], restart: str) -> dict[str, Any]:
+    """First page of each reader, read once, right after PostgreSQL restarted (``restart``,
+    a shell command) with empty shared buffers, and the kernel's page cache dropped when
+    this process may (``os_cache_dropped``); the cache, if on, emptied first."""
+    async with open_runtime(settings, pool_max=2) as runtime:
+        if runtime.engine.cache is not None:
+            await runtime.engine.cache.clear()
+    dropped = cold.restart_postgres(restart, settings.database_url)
+    async with open_runtime(settings, pool_max=2) as runtime:
+        times = [
+            await _timed(runtime.microblog.feed(reader, FeedMode.TIMELINE, Window(), PAGE))
+            for reader in readers
+        ]
+    return {**spread(times), "os_cache_dropped": dropped}
 
 
 async def _inserted(settings: Settings) -> int:
@@ -154,15 +178,27 @@ async def _write_at_rate(
     runtime: Runtime, authors: list[int], rate: int, seconds: float, written: dict[int, float]
 ) -> None:
     """Writes (posts and boosts: ``write_one``) at ``rate`` per second for ``seconds``, each
-    with the time its commit returned."""
+    with the time its commit returned. Each starts at its time, with up to ``WRITERS`` in
+    flight: one after another, a write of ~2 ms could not keep 500 a second."""
     total = int(rate * seconds)
     started = time.perf_counter()
     recent: list[int] = []
+    slots = asyncio.Semaphore(WRITERS)
+
+    async def write(i: int) -> None:
+        try:
+            written[await write_one(runtime, authors, i, recent)] = time.perf_counter()
+        finally:
+            slots.release()
+
+    tasks: list[asyncio.Task[None]] = []
     for i in range(total):
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        written[await write_one(runtime, authors, i, recent)] = time.perf_counter()
+        await slots.acquire()
+        tasks.append(asyncio.create_task(write(i)))
+    await asyncio.gather(*tasks)
 
 
 async def _read_meanwhile(runtime: Runtime, readers: list[int], stop: asyncio.Event) -> int:

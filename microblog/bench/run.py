@@ -36,6 +36,8 @@ class Options:
     redis_url: str
     out_dir: Path
     http: bool = True
+    # A shell command that restarts PostgreSQL, for the cold figure (None: not measured).
+    restart_postgres: str | None = None
 
 
 def machine() -> dict[str, Any]:
@@ -73,7 +75,8 @@ def versions(url: str, redis_url: str) -> dict[str, str]:
         "postgresql": str(row[0] if row else ""),
         "redis": redis_version,
     }
-    for package in ("microblog", "fastapi", "uvicorn", "psycopg", "procrastinate", "redis"):
+    packages = ("microblog", "fastapi", "uvicorn", "granian", "psycopg", "procrastinate", "redis")
+    for package in packages:
         found[package if package != "redis" else "redis-py"] = version(package)
     return found
 
@@ -155,6 +158,7 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
                 "active_days": base.active_days,
                 "celebrity_followers": base.celebrity_followers,
                 "cache_ttl_seconds": base.feed_cache_ttl_seconds,
+                "server": os.environ.get("MICROBLOG_SERVER", "uvicorn"),
                 "server_workers": 2,
                 "pool_max_per_process": base.db_pool_max,
                 "samples_per_reader": profile.samples,
@@ -189,7 +193,7 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
             wrong = asyncio.run(measure.mismatches(settings, sorted({*readers.values(), *sample})))
             done(f"{name}: verify")
             # The state as built, before the posts the HTTP figures write into it.
-            built = asyncio.run(measure.state_bytes(settings))
+            built, entries = asyncio.run(measure.state_bytes(settings))
             own = asyncio.run(measure.own_settings(settings))
             for cache in options.caches:
                 label = f"{name}{'+cache' if cache else ''}"
@@ -209,6 +213,15 @@ def run(options: Options, console: Console | None = None) -> dict[str, Any]:
                     "redis": redis_bytes,
                     "total": built + redis_bytes,
                 }
+                figures["feed_entries"] = entries
+                figures["bytes_per_entry"] = round(built / entries, 1) if entries else None
+                figures["cold_first_page_ms"] = None
+                if options.restart_postgres:
+                    figures["cold_first_page_ms"] = asyncio.run(
+                        measure.cold_first_pages(
+                            cached, sorted({*readers.values(), *sample}), options.restart_postgres
+                        )
+                    )
                 done(f"{label}: reads")
                 if options.http:
                     step(f"{label}: http")

@@ -45,9 +45,11 @@ class FeedJobs(Protocol):
     exactly when the transaction commits.
     """
 
-    async def posts_published(self, conn: Conn, large: bool) -> None:
+    async def posts_published(self, conn: Conn, large: bool, hold: bool = False) -> None:
         """Fan-out and cache invalidation of the posts waiting in the outbox's queue (large
-        or not): a job of that queue, unless one is waiting to start already."""
+        or not): a job of that queue, unless one is waiting to start already. ``hold``: in
+        a post's transaction, which first takes its share of the queue's lock
+        (``outbox.hold_and_wake``)."""
 
     async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:
         """Removal of a deleted post from feed state and cached pages."""
@@ -138,4 +140,8 @@ class FeedStrategy(abc.ABC):
 
     async def storage_bytes(self, conn: Conn) -> int:
         """Bytes of state this strategy keeps in PostgreSQL."""
+        return 0
+
+    async def entries(self, conn: Conn) -> int:
+        """Feed entries of that state: one per (reader, post) it holds (none for pull)."""
         return 0

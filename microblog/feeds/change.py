@@ -145,8 +145,7 @@ class FeedChange:
         # then a job of the queue, unless one is waiting to start already (it will take
         # these posts: it cannot stop before this commit).
         for large in sorted(self.queued):
-            await outbox.hold(self.conn, large)
-            await self.jobs.posts_published(self.conn, large)
+            await self.jobs.posts_published(self.conn, large, hold=True)
         if self.bus is not None:
             await self.bus.publish_in(self.conn, self.live_messages())
 

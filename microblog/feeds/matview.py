@@ -158,3 +158,7 @@ class MatviewStrategy(FeedStrategy):
     async def storage_bytes(self, conn: Conn) -> int:
         """Size of the view and its bookkeeping."""
         return await catalog.size_bytes(conn, self.tables)
+
+    async def entries(self, conn: Conn) -> int:
+        """Rows of the view (``user_feeds``)."""
+        return await catalog.row_count(conn, self.tables[0])

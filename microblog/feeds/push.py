@@ -165,6 +165,10 @@ class FanoutStrategy(FeedStrategy):
         """Size of the strategy's tables and their indexes."""
         return await catalog.size_bytes(conn, self.tables)
 
+    async def entries(self, conn: Conn) -> int:
+        """Rows of the entries table (the second of ``tables``)."""
+        return await catalog.row_count(conn, self.tables[1])
+
 
 class HybridStrategy(FanoutStrategy):
     """Push for active readers and ordinary authors; pull for the rest."""

@@ -81,14 +81,19 @@ class QueueJobs:
     def __init__(self, app: procrastinate.App) -> None:
         self.app = app
 
-    async def posts_published(self, conn: Conn, large: bool) -> None:
+    async def posts_published(self, conn: Conn, large: bool, hold: bool = False) -> None:
         """A fan-out job on the queue's own job queue, unless one is waiting to start (a
-        queue has at most one: it takes every post waiting when it runs)."""
+        queue has at most one: it takes every post waiting when it runs). With ``hold``,
+        the post's share of the queue's lock, the look for a waiting job and the wake-up
+        go in one round trip (``outbox.hold_and_wake``); a job is queued only when none
+        was waiting."""
         queue = fanout_queue(large)
-        waiting = await self._defer(conn, "fan_out", f"fan_out:{queue}", queue=queue, large=large)
-        if waiting:
-            # Say it again: the waiting job's wake-up may have been missed (see outbox_wake).
-            channels = [*manager.get_channel_for_queues([queue]), *manager.get_channel_for_queues()]
+        lock = f"fan_out:{queue}"
+        # Say it again when one waits: its wake-up may have been missed (see outbox_wake).
+        channels = [*manager.get_channel_for_queues([queue]), *manager.get_channel_for_queues()]
+        if hold and await outbox.hold_and_wake(conn, large, lock, channels, WAKE_UP):
+            return
+        if await self._defer(conn, "fan_out", lock, queue=queue, large=large):
             await outbox.wake(conn, channels, WAKE_UP)
 
     async def post_deleted(self, conn: Conn, post_id: int, author_id: int) -> None:

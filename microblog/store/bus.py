@@ -48,6 +48,11 @@ CLUSTER_ANSWER_SECONDS = 1.0
 OWNER_CHECK_SECONDS = 5.0
 
 Message = dict[str, Any]
+# Said by a Redis listener itself, not by a writer: listening broke (messages said from now
+# on may be lost), and listening again (on a fresh subscription). A listener that must not
+# miss a message (``credentials``) acts on them; the live hub ignores them.
+INTERRUPTED: Message = {"kind": "interrupted"}
+RESUMED: Message = {"kind": "resumed"}
 
 
 class Bus(Protocol):
@@ -120,8 +125,11 @@ class RedisBus:
             finally:
                 await listener.close()
             return
-        # A client of its own: waiting for messages must not time out as commands do.
-        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1.0)
+        # A client of its own: waiting for messages must not time out as commands do. Named
+        # after its channel, so that an operator (or a test) can tell it in CLIENT LIST.
+        client = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=1.0, client_name=listener_name(self.channel)
+        )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.channel)
@@ -137,12 +145,19 @@ class RedisBus:
                 raw = await pubsub.get_message(timeout=None)
             except REDIS_ERRORS as exc:
                 log.warning("live bus: Redis away (%s); retrying", exc)
+                yield INTERRUPTED
                 await asyncio.sleep(RETRY_SECONDS)
                 with contextlib.suppress(*REDIS_ERRORS):
                     await pubsub.subscribe(self.channel)
+                    yield RESUMED
                 continue
             if raw is not None and raw.get("type") == "message":
                 yield orjson.loads(raw["data"])
+
+
+def listener_name(channel: str) -> str:
+    """The Redis client name of a process's listener on ``channel``."""
+    return f"listen:{channel}"
 
 
 class ChannelMoved(RedisError):
@@ -236,6 +251,7 @@ class ShardListener:
             try:
                 if self._pubsub is None:
                     await self.connect()
+                    yield RESUMED
                 raw = await self._pubsub.get_message(timeout=OWNER_CHECK_SECONDS)
                 if raw is None or time.monotonic() - checked >= OWNER_CHECK_SECONDS:
                     checked = time.monotonic()
@@ -249,6 +265,7 @@ class ShardListener:
                     yield orjson.loads(raw["data"])
             except REDIS_ERRORS as exc:
                 log.warning("live bus: Redis Cluster channel away (%s); retrying", exc)
+                yield INTERRUPTED
                 await self.close()
                 await asyncio.sleep(RETRY_SECONDS)
 

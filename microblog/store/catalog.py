@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from psycopg import sql
+
 from microblog.store.db import Conn, one
 from microblog.store.queries import load
 
@@ -15,6 +17,13 @@ async def size_bytes(conn: Conn, tables: Sequence[str]) -> int:
     """Bytes on disk of the tables (and views) with their indexes."""
     row = await one(conn, SQL["size_bytes"], {"tables": list(tables)})
     return 0 if row is None else int(row["bytes"])
+
+
+async def row_count(conn: Conn, table: str) -> int:
+    """Rows of one table or view, counted (a full scan: for reports, not requests)."""
+    query = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table))
+    row = await one(conn, query, {})
+    return 0 if row is None else int(row["n"])
 
 
 async def inserted_rows(conn: Conn, tables: Sequence[str]) -> int:

@@ -2,7 +2,7 @@
 
 Posts wait in one of two queues: ``large`` (authors with many followers) or not. Each queue
 has at most one job waiting to start (the job queue's queueing lock), so a post whose
-transaction finds one waiting queues none of its own and counts on it. ``hold`` and
+transaction finds one waiting queues none of its own and counts on it. ``hold_and_wake`` and
 ``settle`` make that safe: a post holds a share of its queue's lock until it commits, and a
 job that found its queue empty takes the lock whole before it stops, so it waits for every
 post that was counting on it and sees it (see ``FeedEngine.drain_posts``).
@@ -26,10 +26,15 @@ async def put(conn: Conn, post_id: int, author_id: int, large_followers: int | N
     return bool(row is not None and row["large"])
 
 
-async def hold(conn: Conn, large: bool) -> None:
-    """A share of the queue's lock until this (post's) transaction ends; take it before
-    looking for a waiting job, and take no other lock after it."""
-    await execute(conn, SQL["outbox_hold"], {"large": large})
+async def hold_and_wake(
+    conn: Conn, large: bool, lock: str, channels: Sequence[str], payload: str
+) -> bool:
+    """A share of the queue's lock until this (post's) transaction ends, then whether the
+    queue's job (its queueing ``lock``) waits to start, and if it does, ``wake`` too: one
+    round trip for what a post's transaction does most often. Take no other lock after it."""
+    params = {"large": large, "lock": lock, "channels": list(channels), "payload": payload}
+    row = await one(conn, SQL["outbox_hold_and_wake"], params)
+    return bool(row is not None and row["waiting"])
 
 
 async def settle(conn: Conn, large: bool, timeout_ms: int) -> None:

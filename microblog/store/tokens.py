@@ -13,7 +13,8 @@ from microblog.store.users import to_user
 SQL = load("tokens")
 
 
-def _hash(token: str) -> bytes:
+def digest(token: str) -> bytes:
+    """What is stored of a token: its SHA-256."""
     return hashlib.sha256(token.encode()).digest()
 
 
@@ -21,7 +22,7 @@ async def create(
     conn: Conn, token: str, user_id: int | None, scope: str, app_id: int | None = None
 ) -> datetime:
     """Store a new token (no user: an app-only token); its creation time."""
-    params = {"token_hash": _hash(token), "user_id": user_id, "scope": scope, "app_id": app_id}
+    params = {"token_hash": digest(token), "user_id": user_id, "scope": scope, "app_id": app_id}
     row = await one(conn, SQL["create_token"], params)
     assert row is not None
     return row["created_at"]  # type: ignore[no-any-return]
@@ -29,7 +30,7 @@ async def create(
 
 async def access(conn: Conn, token: str) -> Access | None:
     """What a token grants, or None for an unknown or revoked token."""
-    row = await one(conn, SQL["token_access"], {"token_hash": _hash(token)})
+    row = await one(conn, SQL["token_access"], {"token_hash": digest(token)})
     if row is None:
         return None
     user = None if row["id"] is None else to_user(row)
@@ -38,7 +39,7 @@ async def access(conn: Conn, token: str) -> Access | None:
 
 async def revoke(conn: Conn, token: str) -> bool:
     """Revoke a token; False when it was unknown."""
-    return await one(conn, SQL["revoke_token"], {"token_hash": _hash(token)}) is not None
+    return await one(conn, SQL["revoke_token"], {"token_hash": digest(token)}) is not None
 
 
 async def revoke_all(conn: Conn, user_id: int) -> int:

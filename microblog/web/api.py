@@ -101,9 +101,12 @@ async def register(request: Request, access: ApiAccess, microblog: MicroblogDep)
     **operation(CredentialAccount, auth="required"),
 )
 async def verify_credentials(
-    request: Request, user: Annotated[User, scoped("profile")]
+    request: Request, user: Annotated[User, scoped("profile")], microblog: MicroblogDep
 ) -> dict[str, Any]:
-    return mastodon.credential_account(user, base_url(request))
+    # The caller as the token remembered it may be seconds old (``credentials``): its
+    # counts are read afresh, as the caller's own writes may have just changed them.
+    fresh = await microblog.user(user.id, user.id)
+    return mastodon.credential_account(fresh, base_url(request))
 
 
 @router.patch(

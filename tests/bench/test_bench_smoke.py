@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from rich.console import Console
 
-from microblog.bench import dataset
+from microblog.bench import dataset, scale
 from microblog.bench.profiles import PROFILES
 from microblog.bench.run import Options, run
 from microblog.seeding import SeedPlan
@@ -61,6 +61,9 @@ def test_the_small_profile_runs_and_every_strategy_matches_pull(
         admin_url=ADMIN_URL,
         redis_url=TEST_REDIS_URL,
         out_dir=tmp_path,
+        # The cold figure's path, with a command that restarts nothing (the tests share
+        # the server): the first page of every reader once, after it.
+        restart_postgres="true",
     )
     with open(os.devnull, "w") as sink:
         run(options, Console(file=sink))
@@ -88,8 +91,58 @@ def test_the_small_profile_runs_and_every_strategy_matches_pull(
         if pushed:
             assert figures["storage_detail"]["postgres"] > 0
             assert figures["fanout_lag_ms"]["by_rate"]["20"]["n"] > 0
+        keeps_entries = name.split("+")[0] != "pull"
+        assert (figures["feed_entries"] > 0) == keeps_entries, name
+        if keeps_entries:
+            per_entry = figures["storage_detail"]["postgres"] / figures["feed_entries"]
+            assert figures["bytes_per_entry"] == round(per_entry, 1)
+        assert set(figures["cold_first_page_ms"]) >= SPREAD | {"os_cache_dropped"}, name
     markdown = (tmp_path / "smoke.md").read_text()
     assert "| feed query, first page (in process) |" in markdown
     assert "Floor of the HTTP stack" in markdown and "of the floor)" in markdown
     for plot in ("latency", "fanout-lag", "storage"):
         assert (tmp_path / f"smoke-{plot}.png").stat().st_size > 1000
+
+
+@pytest.fixture
+def scaled_databases() -> Iterator[None]:
+    """The smoke profile's databases at sizes 1 and 2, dropped before and after."""
+    names = [
+        dataset.database_url(ADMIN_URL, scale.scaled(SMOKE, size)).rpartition("/")[2]
+        for size in (1, 2)
+    ]
+
+    def drop() -> None:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    drop()
+    yield
+    drop()
+
+
+def test_the_scale_figure_measures_each_size(scaled_databases: None, tmp_path: Path) -> None:
+    with open(os.devnull, "w") as sink:
+        scale.run(
+            SMOKE,
+            (1, 2),
+            ("pull", "fanout"),
+            ADMIN_URL,
+            TEST_REDIS_URL,
+            tmp_path,
+            Console(file=sink),
+        )
+    figures = json.loads((tmp_path / "scale.json").read_text())
+    assert figures["profile"] == "smoke" and figures["sizes"] == [1, 2]
+    assert figures["users"] == [SMOKE.plan.users, 2 * SMOKE.plan.users]
+    assert set(figures["strategies"]) == {"pull", "fanout"}
+    for row in figures["strategies"].values():
+        for key in ("first_page_p99_ms", "fanout_lag_p99_ms", "storage_bytes"):
+            assert len(row[key]) == 2
+    fanout = figures["strategies"]["fanout"]
+    assert fanout["storage_bytes"][1] > fanout["storage_bytes"][0] > 0  # twice the readers
+    assert figures["strategies"]["pull"]["storage_bytes"] == [0, 0]
+    assert (tmp_path / "scale.md").read_text().startswith("# How cost grows")
+    assert (tmp_path / "scale.png").stat().st_size > 0
+    assert (tmp_path / "scale" / "smoke-x2.json").exists()

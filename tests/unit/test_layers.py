@@ -19,6 +19,7 @@ LAYERS = {
     "seeding": 1,
     "store": 2,
     "feeds": 3,
+    "credentials": 3,  # grants of tokens and sessions remembered, dropped when revoked
     "jobs": 4,
     "service": 4,
     "social": 4,

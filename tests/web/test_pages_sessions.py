@@ -124,9 +124,14 @@ async def test_sign_up_refuses_weak_passwords(
     assert await visitor.logged_in_as() is None
 
 
-async def test_an_expired_session_logs_nobody_in(alice: Visitor, clean_db: str) -> None:
+async def test_an_expired_session_logs_nobody_in(
+    alice: Visitor, app: FastAPI, clean_db: str
+) -> None:
+    # Moved into the past behind the server's back: what it remembered of the session
+    # (``credentials``, never past the session's end) is forgotten too, as by a restart.
     with psycopg.connect(clean_db, autocommit=True) as conn:
         conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second'")
+    app.state.runtime.microblog.credentials.forget()
     assert await alice.logged_in_as() is None
 
 

@@ -14,13 +14,28 @@ FROM users WHERE id = %(author_id)s
 ON CONFLICT DO NOTHING
 RETURNING large;
 
--- name: outbox_hold
+-- name: outbox_hold_and_wake
 -- The post's transaction, right before it makes sure a job of its queue is waiting: a share
 -- of the queue's lock, held until it commits. Shares never wait for each other; a job that
 -- found its queue empty takes the lock whole (outbox_settle) and so waits for these commits.
 -- Key: the outbox table's oid and the queue (two int4 keys: apart from the author and
 -- reader locks, which are single bigint keys). The last lock a post's transaction takes.
-SELECT pg_advisory_xact_lock_shared('feed_outbox'::regclass::oid::int, %(large)s::int);
+-- Then (the lock first: "held" is read before anything else) whether the queue's job
+-- waits to start (procrastinate's queueing lock is unique among its jobs still
+-- 'todo'), and if it does, outbox_wake's wake-up: what a post's transaction does most of the
+-- time, in one round trip. When none waits the post queues one (a race with another post
+-- that queued it meanwhile is caught there, as before).
+WITH held AS (
+    SELECT pg_advisory_xact_lock_shared('feed_outbox'::regclass::oid::int, %(large)s::int)
+), found AS (
+    SELECT EXISTS (SELECT 1 FROM procrastinate_jobs
+                   WHERE queueing_lock = %(lock)s AND status = 'todo') AS waiting
+    FROM held
+)
+SELECT waiting,
+       (SELECT count(pg_notify(channel, %(payload)s))
+        FROM unnest(%(channels)s::text[]) AS channel WHERE waiting) AS woken
+FROM found;
 
 -- name: outbox_settle_timeout
 -- How long outbox_settle may wait, for the rest of its transaction: a post transaction never

@@ -5,7 +5,7 @@ VALUES (%(id_hash)s, %(user_id)s, now() + make_interval(secs => %(lifetime)s));
 -- name: session_user
 -- The logged-in user of a page request, in the one round trip it makes for it.
 SELECT u.id, u.username, u.display_name, u.description, u.posts_count, u.followers_count, u.following_count,
-       u.created_at
+       u.created_at, s.expires_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id_hash = %(id_hash)s AND s.expires_at > now();
 
