@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from microblog.domain.types import Conn
-from microblog.store.bus import INTERRUPTED, RESUMED, Bus, Message
+from microblog.store.bus import INTERRUPTED, RESUMED, Bus, Message, stop_listener
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,8 +38,6 @@ CHANNEL = "microblog_credentials"
 RETRY_SECONDS = 1.0
 WARN_EVERY_SECONDS = 60.0
 DEFAULT_SIZE = 10_000
-CLOSE_SECONDS = 2.0
-CANCEL_AGAIN_SECONDS = 0.1
 
 # A key: ("token", sha256 of the token) or ("session", sha256 of the session id).
 Key = tuple[str, bytes]
@@ -185,17 +183,8 @@ class Credentials:
             self.apply(message)
 
     async def close(self) -> None:
-        """Stop listening and forget everything. A cancellation that reaches the listener
-        while redis-py is still connecting can be lost there (seen with redis-py 8.1: the
-        subscription then completes and the listener waits for messages), so the listener
-        is cancelled again until it has stopped, for a bounded time."""
+        """Stop listening and forget everything."""
         self._closing = True
         self.apply(INTERRUPTED)
         task, self._task = self._task, None
-        deadline = time.monotonic() + CLOSE_SECONDS
-        while task is not None and not task.done():
-            if time.monotonic() > deadline:
-                log.warning("credentials: the listener did not stop within %s s", CLOSE_SECONDS)
-                return
-            task.cancel()
-            await asyncio.wait({task}, timeout=CANCEL_AGAIN_SECONDS)
+        await stop_listener(task)

@@ -32,7 +32,7 @@ from microblog.domain.models import Post
 from microblog.domain.types import Conn
 from microblog.social import ShownNotification, SocialVerbs
 from microblog.store import live, posts
-from microblog.store.bus import Bus, Message
+from microblog.store.bus import Bus, Message, stop_listener
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 1000
@@ -127,11 +127,8 @@ class LiveHub:
         """Stop listening and close every subscription."""
         for subscription in list(self.subscriptions):
             subscription.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_listener(task)
 
     async def _listen(self) -> None:
         while True:

@@ -259,6 +259,16 @@ class Microblog(SocialVerbs, AppVerbs, SearchVerbs, EditVerbs):
             raise NotFound("No such user")
         return user
 
+    async def own_account(self, user_id: int) -> User:
+        """The caller's own account read on the primary: fresh counts, and there even when
+        the caller's first write (signing up, by an application's token) is not on a
+        replica yet. ``NotFound`` once deleted."""
+        async with self.pool.connection() as conn:
+            user = await users.by_id(conn, user_id)
+        if user is None:
+            raise NotFound("No such user")
+        return user
+
     async def user_named(self, username: str, reader_id: int | None = None) -> User:
         """A user by username (any case); ``NotFound`` otherwise (read as ``user``)."""
         rules.storable(username, "username", "Username")

@@ -96,9 +96,10 @@ class Settings:
         100, "Most new posts one background job takes from the outbox (fan-out, cache)."
     )
     fanout_large_followers: int = _setting(
-        1000,
+        10_000,
         "Posts of authors with at least this many followers fan out on their own queue "
-        "(fanout_large), so that a celebrity's fan-out cannot hold up everyone else's.",
+        "(fanout_large), one post per transaction, so that a celebrity's fan-out cannot "
+        "hold up everyone else's.",
     )
     feed_cache: str = _setting("off", "Cache of hot first pages: redis or off.")
     live_bus: str = _setting(

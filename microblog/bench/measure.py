@@ -133,18 +133,17 @@ async def state_bytes(settings: Settings) -> tuple[int, int]:
 
 async def cold_first_pages(settings: Settings, readers: list[int], restart: str) -> dict[str, Any]:
     """First page of each reader, read once, right after PostgreSQL restarted (``restart``,
-    a shell command) with empty shared buffers, and the kernel's page cache dropped when
-    this process may (``os_cache_dropped``); the cache, if on, emptied first."""
+    a shell command) with empty shared buffers; the cache, if on, emptied first."""
     async with open_runtime(settings, pool_max=2) as runtime:
         if runtime.engine.cache is not None:
             await runtime.engine.cache.clear()
-    dropped = cold.restart_postgres(restart, settings.database_url)
+    cold.restart_postgres(restart, settings.database_url)
     async with open_runtime(settings, pool_max=2) as runtime:
         times = [
             await _timed(runtime.microblog.feed(reader, FeedMode.TIMELINE, Window(), PAGE))
             for reader in readers
         ]
-    return {**spread(times), "os_cache_dropped": dropped}
+    return dict(spread(times))
 
 
 async def _inserted(settings: Settings) -> int:

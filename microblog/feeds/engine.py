@@ -213,7 +213,8 @@ class FeedEngine:
         still be in flight when this job finds the queue empty, so the job then waits for
         the post transactions in flight (``outbox.settle``) and looks once more. Once is
         enough: a post counts only on a job that has not started. After ``seconds`` with
-        posts still waiting, or when that wait times out, it queues the next job and ends."""
+        posts still waiting, or when that wait times out, it queues the next job and ends
+        (out of time with none waiting, it settles as above: no job is queued for nothing)."""
         deadline = time.monotonic() + seconds
         done = 0
         settled = False
@@ -222,7 +223,7 @@ class FeedEngine:
             done += taken
             if taken and time.monotonic() < deadline:
                 continue
-            if taken:
+            if taken and await self._waiting(large):
                 break  # out of time, with posts left: the next job goes on
             if settled:
                 return done
@@ -232,6 +233,10 @@ class FeedEngine:
         async with self.pool.connection() as conn:
             await self.jobs.posts_published(conn, large)
         return done
+
+    async def _waiting(self, large: bool) -> bool:
+        async with self.pool.connection() as conn:
+            return await outbox.waiting(conn, large)
 
     async def _settle(self, large: bool) -> bool:
         """Wait until the post transactions in flight have ended; False if one ran too long."""

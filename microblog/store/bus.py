@@ -155,6 +155,21 @@ class RedisBus:
                 yield orjson.loads(raw["data"])
 
 
+async def stop_listener(task: asyncio.Task[None] | None, seconds: float = 2.0) -> bool:
+    """Cancel a task that listens on the bus, again and again until it has stopped (at most
+    ``seconds``): a cancellation that reaches it while redis-py is still connecting can be
+    lost there (seen with redis-py 8.1: the subscription then completes and the task waits
+    for messages). Whether it stopped."""
+    deadline = time.monotonic() + seconds
+    while task is not None and not task.done():
+        if time.monotonic() > deadline:
+            log.warning("a bus listener did not stop within %s s", seconds)
+            return False
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    return True
+
+
 def listener_name(channel: str) -> str:
     """The Redis client name of a process's listener on ``channel``."""
     return f"listen:{channel}"

@@ -105,7 +105,7 @@ async def verify_credentials(
 ) -> dict[str, Any]:
     # The caller as the token remembered it may be seconds old (``credentials``): its
     # counts are read afresh, as the caller's own writes may have just changed them.
-    fresh = await microblog.user(user.id, user.id)
+    fresh = await microblog.own_account(user.id)
     return mastodon.credential_account(fresh, base_url(request))
 
 
