@@ -14,7 +14,6 @@ from microblog.domain.errors import NotFound
 from microblog.domain.oauth import AuthorizationCode, AuthorizedApp, OAuthApp
 from microblog.domain.types import Conn
 from microblog.store import apps
-from microblog.store.bus import Message
 
 
 class AppVerbs:
@@ -80,6 +79,5 @@ class AppVerbs:
     async def revoke_app(self, user_id: int, app_id: int) -> int:
         """Take an application's access to the user's account away: its tokens of this user
         and its codes waiting to be exchanged go. How many tokens did."""
-        said: Message = user_changed(user_id)
-        async with self._ending(said) as conn:
+        async with self._ending(user_changed(user_id)) as conn:
             return await apps.revoke(conn, user_id, app_id)

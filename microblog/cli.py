@@ -605,16 +605,8 @@ def bench_scale(profile_name: str, sizes: str, strategies: str, out_dir: str) ->
     from microblog.bench.profiles import PROFILES
     from microblog.feeds import available
 
-    try:
-        multiples = tuple(int(s) for s in sizes.split(",") if s.strip())
-    except ValueError as exc:
-        raise click.ClickException("--sizes takes whole numbers, e.g. 1,3,10") from exc
-    if not multiples or min(multiples) < 1:
-        raise click.ClickException("--sizes takes whole numbers of at least 1, e.g. 1,3,10")
-    names = tuple(n.strip() for n in strategies.split(",") if n.strip())
-    unknown = [n for n in names if n not in available()]
-    if unknown or not names:
-        raise click.ClickException(f"unknown strategies: {', '.join(unknown) or '(none)'}")
+    multiples = _numbers(sizes, "--sizes", 1, 100, "1,3,10")
+    names = _names(strategies, available(), "--strategies")
     settings = _settings()
     admin = settings.database_url.rpartition("/")[0] + "/postgres"
     scale.run(PROFILES[profile_name], multiples, names, admin, settings.redis_url, Path(out_dir))
@@ -711,15 +703,22 @@ def _names(value: str, allowed: list[str], option: str) -> tuple[str, ...]:
     return names
 
 
+def _numbers(value: str, option: str, low: int, high: int, example: str) -> tuple[int, ...]:
+    """Comma-separated whole numbers, each from ``low`` to ``high``."""
+    try:
+        numbers = tuple(int(n) for n in value.split(",") if n.strip())
+    except ValueError:
+        numbers = ()
+    if not numbers or any(not low <= n <= high for n in numbers):
+        raise click.ClickException(
+            f"{option} takes numbers from {low} to {high}, like {example}: {value}"
+        )
+    return numbers
+
+
 def _rates(value: str) -> tuple[int, ...]:
     """Posts per second, comma-separated, each from 1 to 1,000."""
-    try:
-        rates = tuple(int(r) for r in value.split(",") if r.strip())
-    except ValueError:
-        rates = ()
-    if not rates or any(not 1 <= r <= 1000 for r in rates):
-        raise click.ClickException(f"--rates takes posts/s from 1 to 1000, like 10,100: {value}")
-    return rates
+    return _numbers(value, "--rates", 1, 1000, "10,100")
 
 
 @main.command("bench-stream")

@@ -76,3 +76,17 @@ def test_dev_mode_refuses_to_listen_beyond_loopback(host: str) -> None:
     result = CliRunner().invoke(main, ["serve", "--host", host], env=env)
     assert result.exit_code == 1
     assert "loopback only" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--sizes", "0,3"], "--sizes takes numbers from 1 to 100"),
+        (["--sizes", "one"], "--sizes takes numbers from 1 to 100"),
+        (["--strategies", "pull,nope"], "--strategies: unknown nope"),
+    ],
+)
+def test_bench_scale_refuses_bad_options_before_measuring(args: list[str], said: str) -> None:
+    result = CliRunner().invoke(main, ["bench-scale", *args])
+    assert result.exit_code == 1
+    assert said in result.output
