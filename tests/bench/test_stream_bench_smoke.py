@@ -93,8 +93,8 @@ def test_every_follower_stream_receives_every_post(smoke_database: str, tmp_path
     [
         (["--strategies", "pull,nope"], "--strategies: unknown nope"),
         (["--buses", "kafka"], "--buses: unknown kafka"),
-        (["--rates", "10,fast"], "--rates takes posts/s"),
-        (["--rates", "0"], "--rates takes posts/s"),
+        (["--rates", "10,fast"], "--rates takes numbers from 1 to 1000"),
+        (["--rates", "0"], "--rates takes numbers from 1 to 1000"),
         (["--seconds", "600"], "Invalid value for '--seconds'"),
     ],
 )
