@@ -92,6 +92,9 @@ class Settings:
         "", "Comma-separated strategies whose state is maintained besides the serving one."
     )
     feed_cap: int = _setting(800, "Entries kept per pushed feed (fanout, hybrid).")
+    feed_chunk: int = _setting(
+        200, "Post ids per row of a pushed feed that a build, a backfill or the upkeep writes."
+    )
     fanout_batch: int = _setting(
         100, "Most new posts one background job takes from the outbox (fan-out, cache)."
     )
@@ -251,6 +254,7 @@ class Settings:
             raise SettingsError("MICROBLOG_FEED_ROLLOUT_PERCENT must be between 0 and 100")
         for name, value in (
             ("MICROBLOG_FEED_CAP", self.feed_cap),
+            ("MICROBLOG_FEED_CHUNK", self.feed_chunk),
             ("MICROBLOG_FANOUT_BATCH", self.fanout_batch),
             ("MICROBLOG_FANOUT_LARGE_FOLLOWERS", self.fanout_large_followers),
             ("MICROBLOG_REPLICA_MAX_LAG_SECONDS", self.replica_max_lag_seconds),

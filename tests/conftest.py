@@ -97,6 +97,19 @@ async def _truncate_all(database_url: str) -> None:
 
 
 @pytest.fixture
+def empty_db() -> Iterator[str]:
+    """A new database, never migrated, dropped afterwards."""
+    name = f"microblog_emptytest_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # name is ours, not input
+    try:
+        yield _db_url(name)
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def clean_db(database_url: str) -> str:
     """The test database with every table emptied (cheap isolation between tests)."""
     truncate_all(database_url)

@@ -24,7 +24,6 @@ from microblog.cluster import postgres
 from microblog.feeds import strategy_class
 from microblog.runtime import open_runtime
 from microblog.settings import Settings
-from microblog.store import catalog
 
 WORKER_CONCURRENCY = 2
 # Backlogs fanned out per case: one lasts a second or two, which the machine's other load
@@ -33,17 +32,11 @@ ROUNDS = 3
 AUTHORS_PER_ROUND = 200
 
 
-async def _inserted(settings: Settings, tables: Sequence[str]) -> int:
-    async with open_runtime(settings, pool_max=2) as runtime, runtime.pool.connection() as conn:
-        return await catalog.inserted_rows(conn, tables)
-
-
-async def _backlog(settings: Settings, authors: Sequence[int], posts: int) -> None:
-    """The writes whose fan-out is measured, queued (no worker runs meanwhile)."""
+async def _backlog(settings: Settings, authors: Sequence[int], posts: int) -> list[int]:
+    """The writes whose fan-out is measured, queued (no worker runs meanwhile); their ids."""
     async with open_runtime(settings, pool_max=4) as runtime:
         recent: list[int] = []
-        for i in range(posts):
-            await measure.write_one(runtime, list(authors), i, recent)
+        return [await measure.write_one(runtime, list(authors), i, recent) for i in range(posts)]
 
 
 async def _drain(settings: Settings) -> float:
@@ -60,10 +53,8 @@ def _round(
     """One backlog fanned out from a checkpoint: its figures, the replica's delays (ms)
     meanwhile, and the positions never seen replayed."""
     primary_url = settings.database_url
-    tables = measure_tables(settings)
     asyncio.run(_drain(settings))  # what earlier figures queued, unmeasured
-    asyncio.run(_backlog(settings, authors, posts))
-    before = asyncio.run(_inserted(settings, tables))
+    written = asyncio.run(_backlog(settings, authors, posts))
     postgres.wait_replayed(primary_url, replica_url, CATCH_UP_SECONDS)
     replica_store.checkpoint(primary_url)
     with sampling(replica_url, primary_url) as samples:
@@ -73,9 +64,7 @@ def _round(
         finished = time.monotonic()
         postgres.wait_replayed(primary_url, replica_url, CATCH_UP_SECONDS)
         caught_up = time.monotonic() - finished
-    # Every backend that wrote has exited (the runtime is closed) and reported its counts.
-    time.sleep(measure.STATS_SETTLE_SECONDS)
-    entries = asyncio.run(_inserted(settings, tables)) - before
+    entries = asyncio.run(measure.delivered(settings, written))
     delays, never = replay_delays(samples.primary, samples.replica)
     figures = {
         "entries": entries,

@@ -99,11 +99,24 @@ def targets(
     check("post create p50 ≤ 3 ms over HTTP, any author", create, 3.0, _ms(create))
     rate = figures.get("fanout_entries_per_s")
     if rate is not None:
-        check("fan-out ≥ 250k entries/s", rate, 250_000, f"{rate:,.0f}/s", below=False)
+        check(
+            "fan-out ≥ 1.25M entries/s (500 posts/s at the seed's density)",
+            rate,
+            1_250_000,
+            f"{rate:,.0f}/s",
+            below=False,
+        )
         for posts_per_s in ("100", "500"):
-            lag = _get(figures, "fanout_lag_ms", "by_rate", posts_per_s, "p99")
-            if lag is not None:
-                check(f"fan-out lag p99 ≤ 1 s at {posts_per_s} posts/s", lag, 1000.0, _ms(lag))
+            at = _get(figures, "fanout_lag_ms", "by_rate", posts_per_s) or {}
+            lag, achieved = at.get("p99"), at.get("achieved_posts_per_s")
+            if lag is None:
+                continue
+            label = f"fan-out lag p99 ≤ 1 s at {posts_per_s} posts/s"
+            if achieved is not None and achieved < 0.95 * int(posts_per_s):
+                # The writer fell short: the lag says nothing of the rate asked.
+                rows.append((label, f"{_ms(lag)} at {achieved:,.0f} posts/s written", False))
+            else:
+                check(label, lag, 1000.0, _ms(lag))
     state = figures.get("storage_bytes")
     check("feed state ≤ 1 GB", state, float(1 << 30), _bytes(state))
     per_entry = figures.get("bytes_per_entry")

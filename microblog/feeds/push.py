@@ -1,4 +1,4 @@
-"""``fanout`` and ``hybrid``: feeds pushed into their entries tables when posts are written.
+"""``fanout`` and ``hybrid``: feeds pushed into their chunk tables when posts are written.
 
 A reader's pushed feed covers the ids above its floor; the pull path serves the rest, so
 pages past the cap are still served with no seam. A reader without a feed is served by pull
@@ -39,18 +39,18 @@ class FanoutStrategy(FeedStrategy):
     # Home pages on the primary: the feed tables are UNLOGGED (a replica has none of their
     # rows), and a first read claims the reader's feed and queues its build.
     traits = Traits(state="per_reader", fans_out=True, replica_reads=False)
-    tables: tuple[str, ...] = ("feed_state", "feed_entries")
+    tables: tuple[str, ...] = ("feed_state", "feed_chunks")
     celebrities = False
 
     def __init__(self, settings: Settings, jobs: FeedJobs) -> None:
         super().__init__(settings, jobs)
         self.pull = PullStrategy(settings, jobs)
         self.cap = settings.feed_cap
-        self.store = PushStore(self.tables[0], self.tables[1])
+        self.store = PushStore(self.tables[0], self.tables[1], settings.feed_chunk)
 
     def own_settings(self) -> Mapping[str, object]:
-        """The cap of pushed entries per reader."""
-        return {"feed_cap": self.cap}
+        """The cap of pushed entries per reader, and their ids per row."""
+        return {"feed_cap": self.cap, "feed_chunk": self.store.chunk}
 
     async def page(
         self, conn: Conn, reader_id: int | None, mode: FeedMode, window: Window, limit: int
@@ -120,16 +120,16 @@ class FanoutStrategy(FeedStrategy):
         """
         since = await catalog.now(conn)
         deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
-        while await catalog.writers_before(conn, self.store.entries, since):
+        while await catalog.writers_before(conn, self.store.chunks, since):
             if time.monotonic() > deadline:
                 # The job is retried (with back-off): the sweep is owed, not skipped.
-                raise TimeoutError(f"writers of {self.store.entries} still in flight")
+                raise TimeoutError(f"writers of {self.store.chunks} still in flight")
             await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
         async with conn.transaction():
             await self.store.forget(conn, user_id)
 
     async def maintain(self, conn: Conn) -> None:
-        """Trim every feed to the cap."""
+        """Trim every feed to the cap; rewrite the ones spread over many chunks."""
         after = 0
         while True:
             async with conn.transaction():
@@ -166,21 +166,26 @@ class FanoutStrategy(FeedStrategy):
         return await catalog.size_bytes(conn, self.tables)
 
     async def entries(self, conn: Conn) -> int:
-        """Rows of the entries table (the second of ``tables``)."""
-        return await catalog.row_count(conn, self.tables[1])
+        """Post ids held in the feeds' chunks."""
+        return await self.store.entries(conn)
+
+    async def delivered(self, conn: Conn, post_ids: Sequence[int]) -> int:
+        """Entries that hold these posts (the benchmark's count of a fan-out's work)."""
+        return await self.store.delivered(conn, post_ids)
 
 
 class HybridStrategy(FanoutStrategy):
     """Push for active readers and ordinary authors; pull for the rest."""
 
     name = "hybrid"
-    tables = ("hybrid_feed_state", "hybrid_feed_entries", "celebrities")
+    tables = ("hybrid_feed_state", "hybrid_feed_chunks", "celebrities")
     celebrities = True
 
     def own_settings(self) -> Mapping[str, object]:
         """The cap, who counts as active and who as a celebrity."""
         return {
             "feed_cap": self.cap,
+            "feed_chunk": self.store.chunk,
             "active_days": self.settings.active_days,
             "celebrity_followers": self.settings.celebrity_followers,
         }

@@ -26,12 +26,6 @@ async def row_count(conn: Conn, table: str) -> int:
     return 0 if row is None else int(row["n"])
 
 
-async def inserted_rows(conn: Conn, tables: Sequence[str]) -> int:
-    """Rows ever inserted into the tables, as the statistics have it (deletes don't count)."""
-    row = await one(conn, SQL["inserted_rows"], {"tables": list(tables)})
-    return 0 if row is None else int(row["n"])
-
-
 async def now(conn: Conn) -> datetime:
     """The database's clock, now."""
     row = await one(conn, SQL["now"], {})

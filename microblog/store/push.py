@@ -2,6 +2,7 @@
 
 Each push strategy keeps its own pair of tables; a ``PushStore`` runs the queries of
 ``sql/push.sql`` against one pair, so one strategy's work never touches another's feeds.
+A feed's entries are kept in chunks, rows of up to ``chunk`` post ids (migration 0011).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from microblog.domain.rules import MAX_ID
 from microblog.domain.types import Window
@@ -16,17 +18,23 @@ from microblog.store.db import Conn, all_rows, execute, ids, one, ordered
 from microblog.store.queries import load
 
 SQL = load("push")
+# Chunks a reader's feed may spread over before the upkeep rewrites it as full ones: a
+# full feed's chunks, and a few small ones from fan-outs since the last pass.
+SPARE_CHUNKS = 4
+# A page newest first reads the newest chunks holding NEAR times its length in ids.
+NEAR = 2
 
 
 class PushStore:
     """The push queries over one strategy's ``state`` and ``entries`` tables."""
 
-    def __init__(self, state: str, entries: str) -> None:
+    def __init__(self, state: str, chunks: str, chunk: int) -> None:
         self.state = state
-        self.entries = entries
+        self.chunks = chunks
+        self.chunk = chunk
 
     def _sql(self, name: str, descending: bool = True) -> sql.Composed:
-        return ordered(SQL[name], descending, state=self.state, entries=self.entries)
+        return ordered(SQL[name], descending, state=self.state, chunks=self.chunks)
 
     async def floor(self, conn: Conn, reader_id: int) -> int | None:
         """The reader's floor (``MAX_ID`` while building), or None without a pushed feed."""
@@ -48,7 +56,11 @@ class PushStore:
         limit: int,
     ) -> list[int]:
         """Ids from the reader's entries (plus own and celebrities' posts) in a window,
-        newest first."""
+        newest first.
+
+        A page newest first unnests only the newest chunks that hold about twice ``limit``
+        ids; when those did not settle the page (posts hidden from the reader, repeats),
+        it is read again from every chunk that meets the window."""
         params = {
             "reader_id": reader_id,
             "include_self": include_self,
@@ -56,12 +68,17 @@ class PushStore:
             "above": window.above,
             "below": window.below,
             "limit": limit,
+            "want": None if window.oldest_first else NEAR * limit,
         }
-        found = await ids(conn, self._sql("page", not window.oldest_first), params)
+        query = self._sql("page", not window.oldest_first)
+        found, cut = _page(await all_rows(conn, query, params))
+        if cut is not None and (len(found) < limit or found[-1] <= cut):
+            found, _ = _page(await all_rows(conn, query, {**params, "want": None}))
         return found[::-1] if window.oldest_first else found
 
     async def fan_out(self, conn: Conn, post_ids: Sequence[int], skip_celebrities: bool) -> int:
-        """Write the posts into their authors' followers' feeds; rows inserted."""
+        """Write the posts into their authors' followers' feeds; chunks written (one per
+        follower reached)."""
         params = {
             "post_ids": list(post_ids),
             "skip_celebrities": skip_celebrities,
@@ -78,6 +95,7 @@ class PushStore:
             "author_id": author_id,
             "cap": cap,
             "max_id": MAX_ID,
+            "chunk": self.chunk,
         }
         inserted = await execute(conn, self._sql("backfill"), params)
         await execute(conn, self._sql("raise_floor"), params)
@@ -106,12 +124,23 @@ class PushStore:
 
     async def fill(self, conn: Conn, reader_id: int, cap: int) -> int:
         """Build a claimed feed from the reader's newest ``cap`` posts; rows updated (0 or 1)."""
-        params = {"reader_id": reader_id, "cap": cap, "max_id": MAX_ID}
+        params = {"reader_id": reader_id, "cap": cap, "max_id": MAX_ID, "chunk": self.chunk}
         return await execute(conn, self._sql("fill"), params)
 
     async def trim(self, conn: Conn, after: int, batch: int, cap: int) -> int | None:
-        """Trim one batch of feeds (by user id after ``after``); the last user id, or None."""
-        params = {"after": after, "batch": batch, "cap": cap, "max_id": MAX_ID}
+        """Rewrite the feeds of one batch (by user id after ``after``) spread over too many
+        chunks as full ones, and trim them to the cap; the last user id, or None."""
+        params = {
+            "after": after,
+            "batch": batch,
+            "cap": cap,
+            "max_id": MAX_ID,
+            "chunk": self.chunk,
+            "max_chunks": -(-cap // self.chunk) + SPARE_CHUNKS,
+        }
+        # Merged first, against the floor of the previous pass: ids the trim is about to cut
+        # off stay until the next one, like the rows it deletes.
+        await execute(conn, self._sql("compact"), params)
         row = await one(conn, self._sql("trim"), params)
         return None if row is None or row["last"] is None else int(row["last"])
 
@@ -126,12 +155,29 @@ class PushStore:
         rows = await all_rows(conn, self._sql("followers_with_feeds"), {"author_id": author_id})
         return [row["follower_id"] for row in rows]
 
+    async def entries(self, conn: Conn) -> int:
+        """Entries in every feed (a full scan: for reports, not requests)."""
+        row = await one(conn, self._sql("entries"), {})
+        return 0 if row is None else int(row["n"])
+
+    async def delivered(self, conn: Conn, post_ids: Sequence[int]) -> int:
+        """Entries that hold these posts, in every feed (a full scan: for the benchmark)."""
+        row = await one(conn, self._sql("delivered"), {"post_ids": list(post_ids)})
+        return 0 if row is None else int(row["n"])
+
     async def forget(self, conn: Conn, reader_id: int | None) -> None:
         """Drop a reader's pushed feed (every reader's for None)."""
         if reader_id is None:
             await execute(conn, self._sql("forget_all"), {})
         else:
             await execute(conn, self._sql("forget"), {"reader_id": reader_id})
+
+
+def _page(rows: Sequence[DictRow]) -> tuple[list[int], int | None]:
+    """A ``page`` query's ids, in its order, and its cut."""
+    found = [int(row["id"]) for row in rows if row["id"] is not None]
+    cuts = [row["cut"] for row in rows if row["id"] is None]
+    return found, int(cuts[0]) if cuts and cuts[0] is not None else None
 
 
 # Shared by every push strategy: they run in one database and take turns per author.

@@ -112,9 +112,9 @@ async def read_everything(runtime: Runtime, readers: Sequence[int]) -> list[int]
 async def state_rows_naming(
     runtime: Runtime, tables: Sequence[str], user_id: int, post_ids: Sequence[int]
 ) -> list[tuple[str, dict[str, object]]]:
-    """Rows of the tables whose ``user_id`` is the account or whose ``post_id`` is one of its
-    posts (a pushed feed's floor and the view's high-water mark are positions on the id
-    line, not references, and are not counted)."""
+    """Rows of the tables whose ``user_id`` is the account, whose ``post_id`` is one of its
+    posts or whose ``post_ids`` hold one (a pushed feed's floor and the view's high-water
+    mark are positions on the id line, not references, and are not counted)."""
     found: list[tuple[str, dict[str, object]]] = []
     async with runtime.pool.connection() as conn:
         for table in tables:
@@ -128,6 +128,10 @@ async def state_rows_naming(
                 checks.append(sql.SQL("user_id = {}").format(sql.Literal(user_id)))
             if "post_id" in columns:
                 checks.append(sql.SQL("post_id = ANY({})").format(sql.Literal(list(post_ids))))
+            if "post_ids" in columns:  # a pushed feed's chunk
+                checks.append(
+                    sql.SQL("post_ids && {}::bigint[]").format(sql.Literal(list(post_ids)))
+                )
             if not checks:
                 continue
             query = sql.SQL("SELECT * FROM {} WHERE {}").format(
@@ -296,7 +300,7 @@ async def test_an_account_with_fewer_posts_than_a_feed_holds_leaves_the_feeds_to
         await runtime.microblog.remove_account(gone)
         assert await state_rows_naming(runtime, tables, gone, made) == []
         left = await state_rows_naming(runtime, tables[1:2], gone, [kept])
-        assert [row for _, row in left] == [{"user_id": reader, "post_id": kept}]  # the rest stays
+        assert [(row["user_id"], row["post_ids"]) for _, row in left] == [(reader, [kept])]
         await runtime.drain()
         await check_equal(runtime, [reader, other])
 
@@ -313,15 +317,15 @@ async def test_a_fan_out_in_flight_at_the_deletion_is_swept_after_it(
         await runtime.microblog.feed(gone, FeedMode.TIMELINE, Window(), 3)
         await runtime.drain()
         post = await runtime.microblog.create_post(author, "in flight", None)
-        entries = runtime.engine.serving.tables[1]
+        chunks = runtime.engine.serving.tables[1]
         late = await psycopg.AsyncConnection.connect(settings.database_url)
         try:
-            # The fan-out's insert, holding its lock on the entries, not yet committed ...
+            # The fan-out's insert, holding its lock on the chunks, not yet committed ...
             await late.execute(
-                sql.SQL("INSERT INTO {} (user_id, post_id) VALUES (%s, %s)").format(
-                    sql.Identifier(entries)
-                ),
-                (gone, post.id),
+                sql.SQL(
+                    "INSERT INTO {} (user_id, top, bottom, post_ids) VALUES (%s, %s, %s, %s)"
+                ).format(sql.Identifier(chunks)),
+                (gone, post.id, post.id, [post.id]),
             )
             # ... while the account is deleted and its job runs.
             await runtime.microblog.remove_account(gone)

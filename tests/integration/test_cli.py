@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 from click.testing import CliRunner
 
 from microblog.cli import main
 from microblog.store import migrate
-from tests.conftest import ADMIN_URL, _db_url
-
-
-@pytest.fixture
-def empty_db() -> Iterator[str]:
-    name = f"microblog_clitest_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _db_url(name)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_serve_refuses_an_unmigrated_database_then_migrate_fixes_it(empty_db: str) -> None:

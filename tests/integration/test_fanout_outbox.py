@@ -18,8 +18,10 @@ from tests.conftest import flush_cache, open_test_runtime
 from tests.integration.test_feed_engine import ids, make_users, scalar
 
 
-def entries(url: str, reader: int, table: str = "feed_entries") -> int:
-    return scalar(url, f"SELECT count(*) FROM {table} WHERE user_id = %s", reader)  # noqa: S608
+def entries(url: str, reader: int, chunks: str = "feed_chunks") -> int:
+    """Post ids in a reader's chunks (repeats counted)."""
+    query = f"SELECT coalesce(sum(cardinality(post_ids)), 0) FROM {chunks} WHERE user_id = %s"  # noqa: S608
+    return scalar(url, query, reader)
 
 
 async def reader_with_feed(runtime: Runtime, url: str, authors: int) -> tuple[int, list[int]]:

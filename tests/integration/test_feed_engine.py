@@ -206,7 +206,7 @@ async def test_verify_reports_a_mismatch(settings: Settings) -> None:
         await ids(runtime, reader)
         await runtime.drain()
         with psycopg.connect(url) as conn:  # corrupt the pushed feed behind the engine's back
-            conn.execute("DELETE FROM feed_entries")
+            conn.execute("DELETE FROM feed_chunks")
         result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "5")
         assert result.exit_code == 1
         assert "MISMATCH" in result.output
@@ -232,8 +232,9 @@ async def test_verify_covers_boosts_in_pushed_feeds(settings: Settings, strategy
         result = await cli(url, "feeds", "verify", "--strategy", strategy, "--sample", "5")
         assert result.exit_code == 0, result.output
         with psycopg.connect(url) as conn:  # lose the boost's entry behind the engine's back
-            drop = sql.SQL("DELETE FROM {} WHERE post_id = %s").format(entries)
-            conn.execute(drop, (boost.id,))
+            chunks = sql.Identifier("hybrid_feed_chunks" if strategy == "hybrid" else "feed_chunks")
+            drop = sql.SQL("UPDATE {} SET post_ids = array_remove(post_ids, %s::bigint)")
+            conn.execute(drop.format(chunks), (boost.id,))
         result = await cli(url, "feeds", "verify", "--strategy", strategy, "--sample", "5")
         assert result.exit_code == 1
         assert "MISMATCH" in result.output

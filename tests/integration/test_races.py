@@ -130,7 +130,7 @@ async def test_a_floor_raise_that_waited_never_lowers_the_floor(
         await first_read(runtime, reader)
         await runtime.drain()  # built: floor 0, every post pushed
         state, entries = runtime.engine.serving.tables[:2]
-        store = PushStore(state, entries)
+        store = PushStore(state, entries, settings.feed_chunk)
         trim = await psycopg.AsyncConnection.connect(settings.database_url)
         try:
             # A trim raises the floor to ids[4] and holds the row ...

@@ -8,8 +8,9 @@ Then every reader's every feed is walked page by page (and from random cursors) 
 strategy and under pull; and the pages readers get from the engine (the strategy's, through
 the boost rule of home feeds and the cache) are walked by their cursors and compared with the
 rule applied over pull's. Small caps make pages, and the rule's look-back, cross the seam
-between pushed and pulled ranges, and a low celebrity threshold makes hybrid merge authors at
-read time. (``test_social_feeds.py`` checks pull itself against a plain model.)
+between pushed and pulled ranges, small chunks make them cross a pushed feed's rows, and a
+low celebrity threshold makes hybrid merge authors at read time. (``test_social_feeds.py``
+checks pull itself against a plain model.)
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def config_settings(base: Settings, strategy: str, cache: str) -> Settings:
         feed_strategy=strategy,
         feed_cache=cache,
         feed_cap=2,
+        feed_chunk=2,
         matview_per_reader=3,
         celebrity_followers=3,
         matview_refresh_seconds=1,

@@ -40,7 +40,7 @@ def snapshot(url: str, tables: tuple[str, ...]) -> dict[str, list[str]]:
 def test_the_built_in_strategies_each_own_their_tables() -> None:
     owners = [strategy_class(name).tables for name in available()]
     tables = [t for owned in owners for t in owned]
-    assert "feed_entries" in tables and "hybrid_feed_entries" in tables
+    assert "feed_chunks" in tables and "hybrid_feed_chunks" in tables
     assert len(tables) == len(set(tables)), "no table has two owners"
 
 
@@ -77,11 +77,11 @@ async def test_rebuilding_pull_with_force_keeps_fanout_feeds(clean_db: str) -> N
     insert_random_network(url, random.Random(4), users=8, posts=60, max_follows=5)
     result = await cli(url, "feeds", "rebuild", "--strategy", "fanout")
     assert "built 8 feed(s)" in result.output, result.output
-    before = snapshot(url, ("feed_state", "feed_entries"))
+    before = snapshot(url, ("feed_state", "feed_chunks"))
     result = await cli(url, "feeds", "rebuild", "--strategy", "pull", "--force")
     assert result.exit_code == 0, result.output
     assert "pull keeps no feed state: nothing to build" in result.output
-    assert snapshot(url, ("feed_state", "feed_entries")) == before
+    assert snapshot(url, ("feed_state", "feed_chunks")) == before
     result = await cli(url, "feeds", "verify", "--strategy", "fanout", "--sample", "8")
     assert "0 mismatches" in result.output, result.output
 

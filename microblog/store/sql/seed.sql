@@ -18,7 +18,7 @@ SET LOCAL work_mem = '256MB';
 -- transaction. The feed state describes the old posts and follows, so it goes too; CASCADE
 -- also empties any other table that references users.
 TRUNCATE users, posts, follows, api_tokens,
-         feed_entries, feed_state, hybrid_feed_entries, hybrid_feed_state, feed_outbox,
+         feed_chunks, feed_state, hybrid_feed_chunks, hybrid_feed_state, feed_outbox,
          celebrities, matview_readers, matview_stale
          CASCADE;
 
